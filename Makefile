@@ -1,0 +1,18 @@
+# SuperBot: `make run` starts the whole system on config/, `make test` runs every test.
+.PHONY: build run test bench clean
+
+build:
+	swift build -c release
+
+run:
+	./run
+
+test:
+	swift build --build-tests
+	swift test --skip-build --parallel --num-workers 2
+
+bench: build
+	bash Tests/bench/supervisor-bench.sh
+
+clean:
+	rm -rf .build .superbot logs

@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "SuperBot",
+    products: [
+        .executable(name: "superbot", targets: ["superbot"]),
+        .executable(name: "superbot-cli", targets: ["superbot-cli"]),
+    ],
+    targets: [
+        // Syscalls and _GNU_SOURCE constants that the Glibc module does not expose.
+        .target(name: "CShim"),
+        .target(name: "SystemKit", dependencies: ["CShim"], swiftSettings: strict),
+        .target(name: "JSON", swiftSettings: strict),
+        .target(name: "YAML", swiftSettings: strict),
+        .target(name: "SuperBotConfig", dependencies: ["YAML", "JSON"], swiftSettings: strict),
+        .target(name: "Supervision", dependencies: ["SystemKit"], swiftSettings: strict),
+        .target(name: "RPC", dependencies: ["JSON", "SystemKit"], swiftSettings: strict),
+        .target(name: "SuperBotLog", dependencies: ["JSON", "SystemKit"], swiftSettings: strict),
+        .target(
+            name: "SuperBotDaemon",
+            dependencies: ["SystemKit", "JSON", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog"],
+            swiftSettings: strict),
+        .target(name: "SuperBotCLI", dependencies: ["RPC", "JSON", "SystemKit"], swiftSettings: strict),
+        .executableTarget(name: "superbot", dependencies: ["SuperBotDaemon"], swiftSettings: strict),
+        .executableTarget(name: "superbot-cli", dependencies: ["SuperBotCLI"], swiftSettings: strict),
+        // A child program whose behaviour tests control (exit codes, ignored SIGTERM, grandchildren…).
+        .executableTarget(name: "superbot-fixture", dependencies: ["SystemKit"], swiftSettings: strict),
+        .testTarget(
+            name: "SuperBotTests",
+            dependencies: ["SystemKit", "JSON", "YAML", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog", "SuperBotCLI"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["SystemKit", "JSON", "RPC", "superbot", "superbot-cli", "superbot-fixture"],
+            swiftSettings: strict),
+    ]
+)

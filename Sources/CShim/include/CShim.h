@@ -1,0 +1,33 @@
+#ifndef SUPERBOT_CSHIM_H
+#define SUPERBOT_CSHIM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <spawn.h>
+
+/// epoll without the packed `struct epoll_event` (which Swift imports awkwardly).
+int sb_epoll_create(void);
+int sb_epoll_ctl(int epfd, int op, int fd, uint32_t events);
+int sb_epoll_wait(int epfd, int *fds, uint32_t *events, int max, int timeout_ms);
+
+extern const int SB_EPOLL_CTL_ADD, SB_EPOLL_CTL_MOD, SB_EPOLL_CTL_DEL;
+extern const uint32_t SB_EPOLLIN, SB_EPOLLOUT, SB_EPOLLERR, SB_EPOLLHUP, SB_EPOLLRDHUP;
+
+/// Blocks `signals` in the calling thread and returns a non-blocking, close-on-exec signalfd for them.
+int sb_signalfd(const int *signals, int count);
+/// Reads one pending signal from a signalfd; returns the signal number, 0 if none, -1 on error.
+int sb_signalfd_read(int fd);
+
+int sb_pidfd_open(pid_t pid);
+int sb_set_child_subreaper(void);
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC; -1 when nothing is pending.
+int sb_accept_nonblocking(int listener);
+/// Peer credentials of a Unix socket (SO_PEERCRED).
+int sb_peer_cred(int fd, uid_t *uid, pid_t *pid);
+
+/// `_GNU_SOURCE` parts of posix_spawn.
+int sb_spawnattr_setflags_session(posix_spawnattr_t *attr);
+int sb_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+int sb_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+
+#endif

@@ -1,0 +1,87 @@
+import Glibc
+import JSON
+import SystemKit
+
+/// A blocking JSON-RPC client over the daemon's Unix socket, for the CLI and tests.
+public final class RPCClient {
+    public enum ClientError: Error, CustomStringConvertible {
+        /// The socket is missing or refuses connections: the daemon is not running.
+        case notRunning(String)
+        case closed
+        case timeout
+        case badReply(String)
+
+        public var description: String {
+            switch self {
+            case .notRunning(let why): return "the daemon is not running (\(why))"
+            case .closed: return "the daemon closed the connection"
+            case .timeout: return "timed out waiting for the daemon"
+            case .badReply(let why): return "unreadable reply from the daemon: \(why)"
+            }
+        }
+    }
+
+    public let fd: Int32
+    private var framer = LineFramer(maxBytes: 64 << 20)
+    private var nextID = 0
+
+    public init(socketPath: String, timeout: Double = 30) throws {
+        do {
+            fd = try Socket.connectUnix(path: socketPath)
+        } catch let e as SystemError where e.errno == ENOENT || e.errno == ECONNREFUSED {
+            throw ClientError.notRunning("\(socketPath): \(e.message)")
+        }
+        Socket.setReceiveTimeout(fd, seconds: timeout)
+    }
+
+    deinit { close(fd) }
+
+    public func send(_ message: JSON) throws {
+        try FileSystem.writeAll(fd, message.serializedBytes() + [0x0A])
+    }
+
+    /// Calls `method` and returns its result, throwing the daemon's `RPCError` on failure.
+    /// Notifications that arrive first are handed to `onNotification`.
+    public func call(_ method: String, _ params: JSON? = nil, onNotification: ((JSON) -> Void)? = nil) throws -> JSON {
+        nextID += 1
+        let id = JSON(nextID)
+        try send(RPCRequest(id: id, method: method, params: params).json)
+        while true {
+            let message = try readMessage()
+            if message["id"] == id {
+                if let error = message["error"] {
+                    throw RPCError(code: error["code"]?.intValue ?? -32603, message: error["message"]?.stringValue ?? "unknown error", data: error["data"])
+                }
+                return message["result"] ?? .null
+            }
+            if message["method"] != nil { onNotification?(message) }
+        }
+    }
+
+    /// Reads the next message (a reply or a server-pushed notification).
+    public func readMessage() throws -> JSON {
+        guard let line = try readLine() else { throw ClientError.closed }
+        do {
+            return try JSON.parse(line)
+        } catch {
+            throw ClientError.badReply("\(error)")
+        }
+    }
+
+    /// The next raw line, or `nil` at end of stream.
+    public func readLine() throws -> [UInt8]? {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let line = try framer.next() { return line }
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return nil }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { throw ClientError.timeout }
+                if errno == ECONNRESET { return nil }
+                throw SystemError("recv")
+            }
+            framer.append(chunk[0..<n])
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import JSON
+
+/// Plain-text rendering for a terminal.
+enum Table {
+    static func modules(_ modules: [JSON]) -> String {
+        var rows = [["NAME", "STATE", "PID", "UPTIME", "CPU", "RSS", "RESTARTS", "INFO"]]
+        for m in modules {
+            let state = m["state"]?.stringValue ?? "?"
+            let info = state == "running" ? "" : (m["reason"]?.stringValue ?? "")
+            rows.append([
+                m["name"]?.stringValue ?? "?", state, m["pid"]?.intValue.map(String.init) ?? "-",
+                m["uptime_seconds"]?.intValue.map(duration) ?? "-",
+                m["cpu_percent"]?.doubleValue.map { formatted($0) + "%" } ?? "-",
+                m["rss_bytes"]?.doubleValue.map(bytes) ?? "-",
+                m["restarts"]?.intValue.map(String.init) ?? "0", info,
+            ])
+        }
+        return render(rows)
+    }
+
+    static func render(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = Array(repeating: 0, count: first.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count + 2)
+            }.joined().trimmingTrailingSpaces()
+        }.joined(separator: "\n")
+    }
+
+    static func keyValues(_ json: JSON) -> String {
+        guard let object = json.objectValue else { return json.serialized() }
+        let width = object.keys.map(\.count).max() ?? 0
+        return object.keys.sorted().map { key in
+            let value = object[key]!
+            let text = value.stringValue ?? (value.isNull ? "-" : value.serialized())
+            return key + String(repeating: " ", count: width - key.count + 2) + text
+        }.joined(separator: "\n")
+    }
+
+    /// `1-02:03:04`, `02:03:04` or `03:04`.
+    static func duration(_ seconds: Int) -> String {
+        let d = seconds / 86400, h = seconds / 3600 % 24, m = seconds / 60 % 60, s = seconds % 60
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        if d > 0 { return "\(d)-\(two(h)):\(two(m)):\(two(s))" }
+        if h > 0 { return "\(two(h)):\(two(m)):\(two(s))" }
+        return "\(two(m)):\(two(s))"
+    }
+
+    static func bytes(_ value: Double) -> String {
+        if value >= 1_073_741_824 { return formatted(value / 1_073_741_824) + "G" }
+        if value >= 1_048_576 { return formatted(value / 1_048_576) + "M" }
+        return formatted(value / 1024) + "K"
+    }
+
+    static func formatted(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.hasSuffix(" ") { s.removeLast() }
+        return s
+    }
+}

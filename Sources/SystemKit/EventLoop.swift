@@ -1,0 +1,86 @@
+import CShim
+import Glibc
+
+/// A single-threaded epoll reactor with timers. Everything registered on it runs on the thread that
+/// calls `run()`, so the state it drives needs no locks (the way runit and s6 stay small and fast).
+public final class EventLoop {
+    public struct Events: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let readable = Events(rawValue: SB_EPOLLIN)
+        public static let writable = Events(rawValue: SB_EPOLLOUT)
+        public static let error = Events(rawValue: SB_EPOLLERR)
+        public static let hangup = Events(rawValue: SB_EPOLLHUP | SB_EPOLLRDHUP)
+    }
+
+    public struct TimerID: Hashable, Sendable { let value: UInt64 }
+
+    private let epfd: Int32
+    private var handlers: [Int32: (Events) -> Void] = [:]
+    private var timers: [UInt64: (deadline: Double, body: () -> Void)] = [:]
+    private var nextTimer: UInt64 = 0
+    private var running = false
+
+    public init() throws {
+        epfd = sb_epoll_create()
+        if epfd < 0 { throw SystemError("epoll_create1") }
+    }
+
+    deinit { close(epfd) }
+
+    public func register(_ fd: Int32, _ events: Events, handler: @escaping (Events) -> Void) throws {
+        if sb_epoll_ctl(epfd, SB_EPOLL_CTL_ADD, fd, events.rawValue) != 0 { throw SystemError("epoll_ctl(ADD)") }
+        handlers[fd] = handler
+    }
+
+    public func modify(_ fd: Int32, _ events: Events) {
+        _ = sb_epoll_ctl(epfd, SB_EPOLL_CTL_MOD, fd, events.rawValue)
+    }
+
+    /// Stops watching `fd` (the caller still owns and closes it).
+    public func unregister(_ fd: Int32) {
+        guard handlers.removeValue(forKey: fd) != nil else { return }
+        _ = sb_epoll_ctl(epfd, SB_EPOLL_CTL_DEL, fd, 0)
+    }
+
+    @discardableResult
+    public func schedule(after seconds: Double, _ body: @escaping () -> Void) -> TimerID {
+        nextTimer += 1
+        timers[nextTimer] = (Clock.monotonic() + max(0, seconds), body)
+        return TimerID(value: nextTimer)
+    }
+
+    public func cancel(_ id: TimerID?) {
+        if let id { timers.removeValue(forKey: id.value) }
+    }
+
+    public func stop() { running = false }
+
+    /// Runs until `stop()`; each turn fires due timers, then waits for I/O until the next deadline.
+    public func run() {
+        running = true
+        var fds = [Int32](repeating: 0, count: 256)
+        var events = [UInt32](repeating: 0, count: 256)
+        while running {
+            fireDueTimers()
+            if !running { break }
+            var timeout: Int32 = -1
+            if let next = timers.values.map(\.deadline).min() {
+                timeout = Int32(min(60_000, max(0, ((next - Clock.monotonic()) * 1000).rounded(.up))))
+            }
+            let n = sb_epoll_wait(epfd, &fds, &events, 256, timeout)
+            guard n > 0 else { continue }
+            for i in 0..<Int(n) {
+                handlers[fds[i]]?(Events(rawValue: events[i]))
+            }
+        }
+    }
+
+    private func fireDueTimers() {
+        let now = Clock.monotonic()
+        let due = timers.filter { $0.value.deadline <= now }.sorted { ($0.value.deadline, $0.key) < ($1.value.deadline, $1.key) }
+        for (id, timer) in due where timers.removeValue(forKey: id) != nil {
+            timer.body()
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import CShim
+import Glibc
+
+/// One reading of `/proc/PID/stat`: what the watchdog and re-adoption need.
+public struct ProcStat: Equatable, Sendable {
+    public var pid: pid_t
+    public var state: Character
+    public var ppid: pid_t
+    public var pgrp: pid_t
+    public var session: pid_t
+    /// utime + stime, in clock ticks.
+    public var cpuTicks: UInt64
+    public var threads: Int
+    /// Start time in clock ticks after boot: with the pid, it identifies a process across pid reuse.
+    public var startTime: UInt64
+    public var rssBytes: UInt64
+
+    public var isZombie: Bool { state == "Z" || state == "X" }
+    public var isStopped: Bool { state == "T" || state == "t" }
+
+    public static let clockTicks = UInt64(sysconf(Int32(_SC_CLK_TCK)))
+    public static let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+
+    public static func read(_ pid: pid_t) -> ProcStat? {
+        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/stat") else { return nil }
+        return parse(bytes, pid: pid)
+    }
+
+    /// Parses the stat line; the command name sits in parentheses and may itself contain spaces or ')'.
+    public static func parse(_ bytes: [UInt8], pid: pid_t) -> ProcStat? {
+        guard let close = bytes.lastIndex(of: UInt8(ascii: ")")), close + 2 < bytes.count else { return nil }
+        let rest = bytes[(close + 2)...].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
+        guard rest.count >= 22 else { return nil }
+        func num(_ i: Int) -> UInt64 { UInt64(String(decoding: rest[rest.startIndex + i], as: UTF8.self).trimmingNewline) ?? 0 }
+        return ProcStat(
+            pid: pid,
+            state: Character(Unicode.Scalar(rest[rest.startIndex][rest[rest.startIndex].startIndex])),
+            ppid: pid_t(num(1)), pgrp: pid_t(num(2)), session: pid_t(num(3)),
+            cpuTicks: num(11) + num(12), threads: Int(num(17)), startTime: num(19),
+            rssBytes: num(21) * pageSize)
+    }
+
+    public static func executable(_ pid: pid_t) -> String? { FileSystem.readLink("/proc/\(pid)/exe") }
+
+    public static func openFileCount(_ pid: pid_t) -> Int { FileSystem.listDirectory("/proc/\(pid)/fd").count }
+
+    public static func isAlive(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+}
+
+extension String {
+    var trimmingNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
+}
+
+/// A snapshot of every process on the machine, to find the whole tree a module owns.
+public struct ProcessTable: Sendable {
+    public let entries: [pid_t: ProcStat]
+
+    public init(entries: [pid_t: ProcStat]) { self.entries = entries }
+
+    public static func scan() -> ProcessTable {
+        var entries: [pid_t: ProcStat] = [:]
+        for name in FileSystem.listDirectory("/proc") {
+            guard let pid = pid_t(name), let stat = ProcStat.read(pid) else { continue }
+            entries[pid] = stat
+        }
+        return ProcessTable(entries: entries)
+    }
+
+    /// Every process in `root`'s session or descended from it, `root` excluded: the grandchildren too,
+    /// including those that left the process group with setsid (our subreaper keeps them as our descendants).
+    public func tree(of root: pid_t) -> [ProcStat] {
+        var children: [pid_t: [pid_t]] = [:]
+        for stat in entries.values { children[stat.ppid, default: []].append(stat.pid) }
+        var found: Set<pid_t> = []
+        var stack = [root]
+        while let pid = stack.popLast() {
+            for child in children[pid] ?? [] where found.insert(child).inserted { stack.append(child) }
+        }
+        for stat in entries.values where stat.session == root && stat.pid != root { found.insert(stat.pid) }
+        return found.compactMap { entries[$0] }
+    }
+}
+
+public enum ProcessControl {
+    /// Marks this process as a child subreaper so orphaned grandchildren are re-parented to it.
+    public static func becomeSubreaper() throws {
+        if sb_set_child_subreaper() != 0 { throw SystemError("prctl(PR_SET_CHILD_SUBREAPER)") }
+    }
+
+    /// A pidfd that becomes readable when `pid` exits; works for processes that are not our children.
+    public static func openPidFD(_ pid: pid_t) throws -> Int32 {
+        let fd = sb_pidfd_open(pid)
+        if fd < 0 { throw SystemError("pidfd_open", detail: "\(pid)") }
+        return fd
+    }
+
+    /// Raises the soft descriptor limit to the hard one, so hundreds of clients fit.
+    public static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}

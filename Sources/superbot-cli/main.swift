@@ -1,0 +1,4 @@
+import Glibc
+import SuperBotCLI
+
+exit(CLI.main(Array(CommandLine.arguments.dropFirst())))

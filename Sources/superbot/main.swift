@@ -1,0 +1,4 @@
+import Glibc
+import SuperBotDaemon
+
+exit(Daemon.main(Array(CommandLine.arguments.dropFirst())))
