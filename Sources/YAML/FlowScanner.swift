@@ -108,7 +108,7 @@ struct FlowScanner {
 
     mutating func parseFlowValue(inFlow: Bool) throws -> YAMLNode {
         skipSpaces()
-        guard index < chars.count else { throw error("expected a value") }
+        guard index < chars.count else { throw error("expected a value (is a ']' or '}' missing?)") }
         switch chars[index] {
         case "[": return try parseFlowSequence()
         case "{": return try parseFlowMapping()
@@ -126,7 +126,7 @@ struct FlowScanner {
         while true {
             items.append(try parseFlowValue(inFlow: true))
             skipSpaces()
-            guard index < chars.count else { throw error("unterminated flow sequence (missing ']')") }
+            guard index < chars.count else { throw YAMLError(message: "unterminated flow sequence (missing ']')", line: line, column: column) }
             if chars[index] == "," {
                 index += 1
                 skipSpaces()
@@ -163,7 +163,7 @@ struct FlowScanner {
             }
             pairs.append(YAMLNode.Pair(key: key, value: value))
             skipSpaces()
-            guard index < chars.count else { throw error("unterminated flow mapping (missing '}')") }
+            guard index < chars.count else { throw YAMLError(message: "unterminated flow mapping (missing '}')", line: line, column: column) }
             if chars[index] == "," {
                 index += 1
                 skipSpaces()

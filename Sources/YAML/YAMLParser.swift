@@ -37,6 +37,10 @@ public struct YAMLParser {
         self.lines = lines
     }
 
+    func isDocumentMarker(_ line: Line) -> Bool {
+        line.indent == 0 && (line.text == "---" || line.text.hasPrefix("--- ") || line.text == "..." || line.text.hasPrefix("... "))
+    }
+
     mutating func skipBlank() {
         while cursor < lines.count && lines[cursor].isBlank { cursor += 1 }
     }
@@ -62,7 +66,7 @@ public struct YAMLParser {
         skipBlank()
         if cursor < lines.count {
             let line = lines[cursor]
-            if line.indent == 0 && (line.text.hasPrefix("---") || line.text.hasPrefix("...")) {
+            if isDocumentMarker(line) {
                 throw YAMLError(message: "several documents in one file are not supported", line: line.number, column: 1)
             }
             throw YAMLError(message: "unexpected content (check the indentation)", line: line.number, column: line.indent + 1)
@@ -126,7 +130,7 @@ public struct YAMLParser {
             skipBlank()
             guard cursor < lines.count else { break }
             let line = lines[cursor]
-            if line.indent < indent { break }
+            if line.indent < indent || isDocumentMarker(line) { break }
             if line.indent > indent {
                 throw YAMLError(message: "unexpected indentation", line: line.number, column: line.indent + 1)
             }
@@ -194,7 +198,7 @@ public struct YAMLParser {
             skipBlank()
             guard cursor < lines.count else { break }
             let line = lines[cursor]
-            if line.indent < indent { break }
+            if line.indent < indent || isDocumentMarker(line) { break }
             if line.indent > indent {
                 throw YAMLError(message: "unexpected indentation", line: line.number, column: line.indent + 1)
             }
@@ -270,8 +274,16 @@ public struct YAMLParser {
         while let last = raw.last, last.isEmpty { raw.removeLast(); trailingBlank += 1 }
         var text = ""
         if folded {
+            // A single line break folds to a space; each blank line stands for one "\n";
+            // more-indented lines keep their breaks.
             for (i, piece) in raw.enumerated() {
-                if i > 0 { text += (piece.isEmpty || raw[i - 1].isEmpty || piece.first == " ") ? "\n" : " " }
+                if piece.isEmpty {
+                    text += "\n"
+                    continue
+                }
+                if i > 0 && !raw[i - 1].isEmpty {
+                    text += (piece.first == " " || raw[i - 1].first == " ") ? "\n" : " "
+                }
                 text += piece
             }
         } else {
