@@ -9,7 +9,7 @@ run:
 
 test:
 	swift build --build-tests
-	swift test --skip-build --parallel --num-workers 2
+	swift test --skip-build
 
 bench: build
 	bash Tests/bench/supervisor-bench.sh

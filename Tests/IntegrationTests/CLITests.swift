@@ -1,0 +1,53 @@
+import Glibc
+import JSON
+import SystemKit
+import Testing
+
+/// `superbot-cli` as an operator uses it.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct CLITests {
+    @Test func statusStartStopRestartAndExitCodes() throws {
+        let h = try Harness("""
+            daemon:
+              modules:
+                web: {command: superbot-fixture, start_seconds: 0}
+                job: {command: superbot-fixture, args: [--exit-after, "0", --code, "1"], start_seconds: 1, max_restart_attempts: 0}
+              autostart: [web]
+            """)
+        #expect(h.cli(["status"]).code == 3, "no daemon yet")
+        try h.startDaemon()
+        #expect(h.waitForState("web", "running"))
+        let status = h.cli(["status"])
+        #expect(status.code == 0)
+        let lines = status.output.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("NAME") == true)
+        #expect(lines.contains { $0.hasPrefix("web") && $0.contains("running") && $0.contains("\(h.pid("web")!)") })
+        #expect(lines.contains { $0.hasPrefix("job") && $0.contains("stopped") })
+
+        let json = h.cli(["--json", "status", "web"])
+        let parsed = try JSON.parse(json.output)
+        #expect(parsed.arrayValue?.first?["name"] == "web")
+
+        #expect(h.cli(["stop", "web"]).output == "web: stopped\n")
+        #expect(h.state("web") == "stopped")
+        #expect(h.cli(["start", "web"]).code == 0)
+        #expect(h.state("web") == "running")
+        let before = h.pid("web")
+        #expect(h.cli(["restart", "web"]).code == 0)
+        #expect(h.pid("web") != before)
+
+        let failing = h.cli(["start", "job"])
+        #expect(failing.code == 1)
+        #expect(failing.output.contains("job: fatal"))
+        #expect(h.cli(["stop", "nosuch"]).code == 1)
+        #expect(h.cli(["frobnicate"]).code == 2)
+        #expect(h.cli(["module", "status", "web"]).output.contains("state             running"))
+        #expect(h.cli(["rpc", "monitoring.health"]).output.contains("\"status\":"))
+        #expect(h.cli(["rpc", "module.status", "{bad json"]).code == 2)
+        #expect(h.cli(["logs", "web", "-n", "1"]).output.hasPrefix("fixture pid="))
+        #expect(h.cli(["stop", "all"]).code == 0)
+        #expect(h.ownedProcesses().isEmpty)
+        #expect(h.cli(["daemon", "stop"]).code == 0)
+        #expect(Harness.waitForExit(h.daemonPID!, timeout: 10) == 0)
+    }
+}

@@ -1,0 +1,158 @@
+import Glibc
+import JSON
+import RPC
+import SystemKit
+import Testing
+
+/// JSON-RPC over the real socket: spec behaviour, hostile clients, many clients.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct ControlSocketTests {
+    static let config = """
+        daemon:
+          modules:
+            worker: {command: superbot-fixture, args: [--spam, "20"], start_seconds: 0}
+          autostart: [worker]
+          ipc: {max_message_bytes: 4096, idle_timeout: 1, max_connections: 600}
+        """
+
+    @Test func specErrorsAndBatches() throws {
+        let h = try Harness(Self.config)
+        try h.startDaemon()
+        let c = try RawClient(h.socketPath)
+        try c.send("{not json\n")
+        #expect(c.readJSON()?["error"]?["code"] == -32700)
+        try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"nope.nothing\",\"id\":1}\n")
+        let unknown = c.readJSON()
+        #expect(unknown?["error"]?["code"] == -32601 && unknown?["id"] == 1)
+        try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"module.status\",\"params\":{\"nam\":\"worker\"},\"id\":2}\n")
+        #expect(c.readJSON()?["error"]?["code"] == -32602)
+        try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"module.status\",\"params\":{\"name\":\"wrker\"},\"id\":3}\n")
+        let notFound = c.readJSON()
+        #expect(notFound?["error"]?["code"] == -32001)
+        #expect(notFound?["error"]?["message"]?.stringValue?.contains("did you mean 'worker'") == true)
+        try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\"}\n")  // a notification: no reply
+        try c.send("[{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\",\"id\":\"a\"},7,{\"jsonrpc\":\"2.0\",\"method\":\"module.list\"},{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"id\":\"b\"}]\n")
+        let batch = try #require(c.readJSON()?.arrayValue)
+        #expect(batch.count == 3)
+        #expect(batch[0]["id"] == "a" && batch[0]["result"]?["pid"] != nil)
+        #expect(batch[1]["error"]?["code"] == -32600 && batch[1]["id"] == .null)
+        #expect(batch[2]["id"] == "b" && batch[2]["error"]?["code"] == -32601)
+        try c.send("[]\n")
+        #expect(c.readJSON()?["error"]?["code"] == -32600)
+        // A message split into single bytes is reassembled.
+        for byte in "{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\",\"id\":9}\n" { try c.send(String(byte)) }
+        #expect(c.readJSON()?["id"] == 9)
+    }
+
+    @Test func oversizedMessageGetsAnErrorAndTheConnectionIsClosed() throws {
+        let h = try Harness(Self.config)
+        try h.startDaemon()
+        let c = try RawClient(h.socketPath)
+        try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\",\"params\":{\"pad\":\"" + String(repeating: "x", count: 10_000))
+        let reply = c.readJSON()
+        #expect(reply?["error"]?["code"] == -32600)
+        #expect(reply?["error"]?["message"]?.stringValue?.contains("larger than 4096 bytes") == true)
+        #expect(c.isClosedByPeer())
+        #expect(try h.call("monitoring.metrics")["rpc.oversized_messages"]?.intValue == 1)
+    }
+
+    @Test func silentClientIsClosedAfterIdleTimeoutAndNeverStallsOthers() throws {
+        let h = try Harness(Self.config)
+        try h.startDaemon()
+        let silent = try RawClient(h.socketPath)
+        let half = try RawClient(h.socketPath)
+        try half.send("{\"jsonrpc\":\"2.0\",\"method\":\"daemon.st")  // half a message, never finished
+        let begin = Clock.monotonic()
+        #expect(try h.call("daemon.status")["pid"] != nil)
+        #expect(Clock.monotonic() - begin < 1, "other clients are served while one is silent")
+        #expect(silent.isClosedByPeer())
+        #expect(half.isClosedByPeer())
+    }
+
+    @Test func fiveHundredClientsAtOnce() throws {
+        let h = try Harness(Self.config)
+        try h.startDaemon()
+        var clients: [RawClient] = []
+        for _ in 0..<500 { clients.append(try RawClient(h.socketPath)) }
+        for (i, c) in clients.enumerated() { try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"module.list\",\"id\":\(i)}\n") }
+        var answered = 0
+        for (i, c) in clients.enumerated() where c.readJSON()?["id"]?.intValue == i { answered += 1 }
+        #expect(answered == 500)
+        #expect(try h.call("monitoring.metrics")["rpc.connections"]?.intValue ?? 0 >= 500)
+        clients.removeAll()
+        #expect(try h.call("daemon.status")["pid"] != nil)
+    }
+
+    @Test func connectionsOverTheLimitAreRefusedPolitely() throws {
+        let h = try Harness("""
+            daemon:
+              modules: {}
+              ipc: {max_connections: 3}
+            """)
+        try h.startDaemon()
+        let held = try (0..<3).map { _ in try RawClient(h.socketPath) }
+        for c in held { try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\",\"id\":1}\n"); _ = c.readJSON() }
+        let extra = try RawClient(h.socketPath)
+        #expect(extra.readJSON()?["error"]?["message"]?.stringValue?.contains("too many connections") == true)
+        #expect(extra.isClosedByPeer())
+    }
+
+    @Test func tokenIsRequiredWhenConfiguredAndTCPServesLoopbackOnly() throws {
+        let port = Harness.freePort()
+        let h = try Harness("""
+            daemon:
+              modules: {}
+              ipc: {auth_token: "s3cret-token", tcp: {enabled: true, port: \(port)}}
+            """)
+        h.token = "s3cret-token"
+        try h.startDaemon()
+        let c = try RawClient(h.socketPath)
+        try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\",\"id\":1}\n")
+        #expect(c.readJSON()?["error"]?["code"] == -32000)
+        try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"auth.login\",\"params\":{\"token\":\"wrong\"},\"id\":2}\n")
+        #expect(c.readJSON()?["error"]?["message"] == "invalid token")
+        try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"auth.login\",\"params\":{\"token\":\"s3cret-token\"},\"id\":3}\n")
+        #expect(c.readJSON()?["result"]?["authenticated"] == true)
+        try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\",\"id\":4}\n")
+        #expect(c.readJSON()?["result"]?["pid"] != nil)
+
+        let tcp = try Socket.connectTCP(host: "127.0.0.1", port: port)
+        defer { close(tcp) }
+        try FileSystem.writeAll(tcp, Array("{\"jsonrpc\":\"2.0\",\"method\":\"module.list\",\"id\":1}\n".utf8))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        Socket.setReceiveTimeout(tcp, seconds: 5)
+        let n = buffer.withUnsafeMutableBytes { recv(tcp, $0.baseAddress, $0.count, 0) }
+        #expect(n > 0)
+        #expect(String(decoding: buffer[0..<max(0, n)], as: UTF8.self).contains("authentication required"))
+
+        #expect(h.cli(["status"]).code == 1)
+        #expect(h.cli(["--token", "s3cret-token", "status"]).code == 0)
+    }
+
+    @Test func logsStreamTailsAndFollows() throws {
+        let h = try Harness(Self.config)
+        try h.startDaemon()
+        #expect(h.waitForState("worker", "running"))
+        #expect(waitUntil(5) { ((try? FileSystem.readString(h.dir + "/logs/worker.log")) ?? "").contains("line 19 of 20") })
+        let tail = try h.call("logs.stream", ["name": "worker", "lines": 5])
+        let lines = (tail["lines"]?.arrayValue ?? []).compactMap { $0.stringValue }
+        #expect(lines.count == 5)
+        #expect(lines.last?.hasPrefix("line 19 of 20") == true)
+        #expect(lines.first?.hasPrefix("line 15 of 20") == true)
+
+        let follower = try h.client()
+        _ = try follower.call("logs.stream", ["name": "worker", "lines": 0, "follow": true])
+        _ = try h.call("module.restart", ["name": "worker"])
+        let newPID = try #require(h.pid("worker"))
+        var seen = false
+        let deadline = Clock.monotonic() + 10
+        while !seen && Clock.monotonic() < deadline {
+            let message = try follower.readMessage()
+            if message["params"]?["line"]?.stringValue == "fixture pid=\(newPID) started" { seen = true }
+        }
+        #expect(seen)
+        let daemonTail = try h.call("logs.stream", ["name": "daemon", "lines": 3])
+        let first = try #require(daemonTail["lines"]?.arrayValue?.first?.stringValue)
+        #expect(try JSON.parse(first)["ts"] != nil, "daemon log lines are JSON objects")
+    }
+}
