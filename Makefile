@@ -2,7 +2,7 @@
 .PHONY: build run test bench clean
 
 build:
-	swift build -c release
+	swift build -c release --static-swift-stdlib
 
 run:
 	./run
