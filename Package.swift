@@ -15,7 +15,7 @@ let package = Package(
         .target(name: "SystemKit", dependencies: ["CShim"], swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
         .target(name: "YAML", swiftSettings: strict),
-        .target(name: "SuperBotConfig", dependencies: ["YAML", "JSON"], swiftSettings: strict),
+        .target(name: "SuperBotConfig", dependencies: ["YAML", "JSON", "SystemKit"], swiftSettings: strict),
         .target(name: "Supervision", dependencies: ["SystemKit"], swiftSettings: strict),
         .target(name: "RPC", dependencies: ["JSON", "SystemKit"], swiftSettings: strict),
         .target(name: "SuperBotLog", dependencies: ["JSON", "SystemKit"], swiftSettings: strict),

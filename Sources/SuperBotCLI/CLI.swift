@@ -205,7 +205,7 @@ public struct CLI {
             let c = try connect()
             let result = try c.call("daemon.stop")
             // The daemon closes every connection once its modules are down: wait for that.
-            while (try? c.readLine()) ?? nil != nil {}
+            while (try? c.readLine()) != nil {}
             print(options.json ? result.serialized() : "daemon stopped")
         default:
             throw UsageError(message: "usage: daemon status|stop|reload")

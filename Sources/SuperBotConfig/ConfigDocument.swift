@@ -1,33 +1,8 @@
-import Glibc
 import JSON
 import YAML
 
-/// Helpers shared by every config file: reading, YAML → JSON for dotted access.
+/// Helpers shared by every config file: YAML → JSON for dotted access.
 public enum ConfigDocument {
-    static func read(_ path: String) throws -> String {
-        guard let file = fopen(path, "r") else { throw ReadError(reason: String(cString: strerror(errno))) }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, file)
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw ReadError(reason: "the file is not valid UTF-8") }
-        return text
-    }
-
-    struct ReadError: Error, CustomStringConvertible {
-        let reason: String
-        var description: String { reason }
-    }
-
-    static func directoryName(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
     public static func json(_ node: YAMLNode) -> JSON {
         switch node.kind {
         case .scalar:

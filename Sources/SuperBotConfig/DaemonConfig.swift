@@ -1,4 +1,5 @@
 import JSON
+import SystemKit
 import YAML
 
 /// `config/daemon.yaml`, typed and validated. Paths are resolved against `baseDirectory`
@@ -60,14 +61,16 @@ public struct DaemonConfig: Equatable, Sendable {
     /// Loads `daemon.yaml` from a config directory (or the file itself).
     public static func load(path: String) throws -> DaemonConfig {
         let file = path.hasSuffix(".yaml") || path.hasSuffix(".yml") ? path : path + "/daemon.yaml"
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try ConfigDocument.read(file)
+            bytes = try FileSystem.readFile(file)
         } catch {
             throw ConfigError(file: file, line: 0, column: 0, message: "cannot read the config file: \(error)")
         }
-        let configDir = ConfigDocument.directoryName(file)
-        return try parse(text, file: file, baseDirectory: ConfigDocument.directoryName(configDir))
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigError(file: file, line: 0, column: 0, message: "the file is not valid UTF-8")
+        }
+        return try parse(text, file: file, baseDirectory: FileSystem.directoryName(FileSystem.directoryName(file)))
     }
 
     public static func parse(_ text: String, file: String, baseDirectory: String) throws -> DaemonConfig {
@@ -174,7 +177,7 @@ public struct DaemonConfig: Equatable, Sendable {
         }
         let kind = ModuleSpec.Kind(rawValue: try m.oneOf("type", ["executable", "command"], default: "executable"))!
         let stopSignalText = try m.string("stop_signal", default: "TERM")
-        guard let stopSignal = signalNumber(stopSignalText) else {
+        guard let stopSignal = Signals.number(stopSignalText) else {
             throw m.error("stop_signal", "must be a signal name like TERM, INT, QUIT or HUP, got '\(stopSignalText)'")
         }
         var http: ModuleSpec.HTTPCheck?
@@ -225,13 +228,5 @@ public struct DaemonConfig: Equatable, Sendable {
             logFile: try m.string("log_file", default: "\(logDir)/\(name).log"))
         if spec.dependsOn.contains(name) { throw m.error("depends_on", "lists the module itself") }
         return spec
-    }
-
-    static func signalNumber(_ text: String) -> Int32? {
-        let table: [String: Int32] = ["HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TERM": 15]
-        let bare = text.uppercased().hasPrefix("SIG") ? String(text.uppercased().dropFirst(3)) : text.uppercased()
-        if let n = table[bare] { return n }
-        if let n = Int32(text), n > 0, n < 65 { return n }
-        return nil
     }
 }

@@ -48,7 +48,7 @@ final class ModuleRunner {
     var name: String { spec.name }
     var state: ModuleState { lifecycle.state }
     var pidFilePath: String { daemon.runDirectory + "/\(name).pid" }
-    var logPath: String { FileSystem.resolve(spec.logFile, against: daemon.config.baseDirectory) }
+    var logPath: String { FileSystem.absolute(FileSystem.resolve(spec.logFile, against: daemon.config.baseDirectory)) }
 
     // MARK: Events from the daemon
 
@@ -241,17 +241,16 @@ final class ModuleRunner {
         }
     }
 
-    /// Cheap, current figures for `status` between watchdog passes (one /proc read).
+    /// Figures for `status` between watchdog passes: the last tree sample, with the main process's
+    /// state (and, before the first sample, its RSS and threads) read now — one /proc read.
     func liveResources() -> ModuleResources {
         guard let pid, let stat = ProcStat.read(pid) else { return resources }
         var live = resources
-        let now = Clock.monotonic()
-        if resources.rssBytes == 0 { live.rssBytes = stat.rssBytes }
-        if resources.threads == 0 { live.threads = stat.threads }
-        if let last = cpuSample, now - last.at > 0.2, stat.cpuTicks >= last.ticks, resources.children == 0 {
-            live.cpuPercent = Double(stat.cpuTicks - last.ticks) / Double(ProcStat.clockTicks) / (now - last.at) * 100
-        }
         live.processState = String(stat.state)
+        if cpuSample == nil {
+            live.rssBytes = stat.rssBytes
+            live.threads = stat.threads
+        }
         return live
     }
 
