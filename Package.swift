@@ -14,6 +14,7 @@ let package = Package(
         .target(name: "CShim"),
         .target(name: "SystemKit", dependencies: ["CShim"], swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
+        .target(name: "Bus", swiftSettings: strict),
         .target(name: "YAML", swiftSettings: strict),
         .target(name: "SuperBotConfig", dependencies: ["YAML", "JSON", "SystemKit"], swiftSettings: strict),
         .target(name: "Supervision", dependencies: ["SystemKit"], swiftSettings: strict),
@@ -21,20 +22,23 @@ let package = Package(
         .target(name: "SuperBotLog", dependencies: ["JSON", "SystemKit"], swiftSettings: strict),
         .target(
             name: "SuperBotDaemon",
-            dependencies: ["SystemKit", "JSON", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog"],
+            dependencies: ["SystemKit", "JSON", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog"],
             swiftSettings: strict),
+        .target(name: "SuperBotModule", dependencies: ["Bus", "JSON", "RPC", "SuperBotLog", "SystemKit"], swiftSettings: strict),
         .target(name: "SuperBotCLI", dependencies: ["RPC", "JSON", "SystemKit"], swiftSettings: strict),
         .executableTarget(name: "superbot", dependencies: ["SuperBotDaemon"], swiftSettings: strict),
         .executableTarget(name: "superbot-cli", dependencies: ["SuperBotCLI"], swiftSettings: strict),
         // A child program whose behaviour tests control (exit codes, ignored SIGTERM, grandchildren…).
         .executableTarget(name: "superbot-fixture", dependencies: ["SystemKit"], swiftSettings: strict),
+        // A module built on the runtime, for tests: heartbeats, served methods, echoing subscriptions.
+        .executableTarget(name: "superbot-fixture-module", dependencies: ["SuperBotModule"], swiftSettings: strict),
         .testTarget(
             name: "SuperBotTests",
-            dependencies: ["SystemKit", "JSON", "YAML", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog", "SuperBotCLI"],
+            dependencies: ["SystemKit", "JSON", "YAML", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog", "SuperBotCLI"],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SystemKit", "JSON", "RPC", "superbot", "superbot-cli", "superbot-fixture"],
+            dependencies: ["SystemKit", "JSON", "RPC", "superbot", "superbot-cli", "superbot-fixture", "superbot-fixture-module"],
             swiftSettings: strict),
     ]
 )

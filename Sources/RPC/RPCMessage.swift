@@ -25,6 +25,8 @@ public struct RPCRequest: Equatable, Sendable {
 /// One line received on the socket: a single request or a batch, each entry valid or not.
 public enum RPCIncoming: Equatable, Sendable {
     case single(Result<RPCRequest, RPCFailure>)
+    /// A reply from a client that serves methods (`rpc.register`) to a request the daemon forwarded.
+    case response(id: JSON, result: Result<JSON, RPCError>)
     case batch([Result<RPCRequest, RPCFailure>])
     /// Unparseable JSON or an empty batch: one error reply with `id: null`.
     case invalid(RPCError)
@@ -39,6 +41,13 @@ public enum RPCIncoming: Equatable, Sendable {
         if case .array(let items) = value {
             if items.isEmpty { return .invalid(.invalidRequest("empty batch")) }
             return .batch(items.map(validate))
+        }
+        if let o = value.objectValue, o["method"] == nil, let id = o["id"], o["jsonrpc"] == "2.0" {
+            if let result = o["result"], o["error"] == nil { return .response(id: id, result: .success(result)) }
+            if let error = o["error"], o["result"] == nil {
+                return .response(id: id, result: .failure(RPCError(
+                    code: error["code"]?.intValue ?? -32603, message: error["message"]?.stringValue ?? "error without a message", data: error["data"])))
+            }
         }
         return .single(validate(value))
     }

@@ -16,6 +16,9 @@ public struct CLI {
           daemon status|stop|reload     the daemon itself (reload = re-read config/daemon.yaml)
           logs NAME|daemon [-f] [-n N]  last N lines (default 10) of a module's output; -f follows
           rpc METHOD [JSON]             call any method, print the raw result
+          bus pub TOPIC [JSON]          publish one message (data defaults to null)
+          bus sub PATTERN...            print matching messages as JSON lines until Ctrl-C
+          events                        print system events (system.>, module.*, config.>, alert.>)
 
         options:
           --json           print results as JSON
@@ -98,6 +101,17 @@ public struct CLI {
                 guard command.count == 2 else { throw UsageError(message: "usage: daemon status|stop|reload") }
                 return try daemon(command[1])
             case "logs": return try logs(Array(command.dropFirst()))
+            case "bus":
+                guard command.count >= 3 else { throw UsageError(message: "usage: bus pub TOPIC [JSON] | bus sub PATTERN...") }
+                if command[1] == "pub" {
+                    guard command.count <= 4 else { throw UsageError(message: "usage: bus pub TOPIC [JSON]") }
+                    return try publish(command[2], command.count == 4 ? command[3] : nil)
+                }
+                guard command[1] == "sub" else { throw UsageError(message: "usage: bus pub TOPIC [JSON] | bus sub PATTERN...") }
+                return try subscribe(Array(command.dropFirst(2)))
+            case "events":
+                guard command.count == 1 else { throw UsageError(message: "usage: events") }
+                return try subscribe(["system.>", "module.*", "config.>", "alert.>"])
             case "rpc":
                 guard command.count == 2 || command.count == 3 else { throw UsageError(message: "usage: rpc METHOD [JSON]") }
                 return try rpc(command[1], command.count == 3 ? command[2] : nil)
@@ -243,6 +257,36 @@ public struct CLI {
 
     private func emit(_ line: String) {
         try? FileSystem.writeAll(1, Array((line + "\n").utf8))
+    }
+
+    mutating func publish(_ topic: String, _ dataText: String?) throws -> Int32 {
+        var data = JSON.null
+        if let dataText {
+            do {
+                data = try JSON.parse(dataText)
+            } catch {
+                throw UsageError(message: "data is not valid JSON: \(error) (quote strings: '\"text\"')")
+            }
+        }
+        let result = try call("bus.publish", ["topic": .string(topic), "data": data])
+        print(options.json ? result.serialized() : "delivered to \(result["delivered"]?.intValue ?? 0) subscriber(s)")
+        return 0
+    }
+
+    /// Prints each message as one JSON line (topic, data, source, seq, ts) until interrupted.
+    mutating func subscribe(_ patterns: [String]) throws -> Int32 {
+        let c = try connect()
+        _ = try c.call("bus.subscribe", ["patterns": .array(patterns.map { .string($0) })])
+        Socket.setReceiveTimeout(c.fd, seconds: 0)
+        while true {
+            let message = try c.readMessage()
+            switch message["method"]?.stringValue {
+            case "bus.message": emit((message["params"] ?? .null).serialized())
+            case "bus.dropped":
+                CLI.printError("superbot-cli: the daemon dropped \(message["params"]?["dropped"]?.intValue ?? 0) message(s): this terminal is not keeping up")
+            default: break
+            }
+        }
     }
 
     mutating func rpc(_ method: String, _ paramsText: String?) throws -> Int32 {

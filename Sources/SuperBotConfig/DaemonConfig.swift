@@ -15,6 +15,11 @@ public struct DaemonConfig: Equatable, Sendable {
         public var maxConnections: Int
         /// A connection that sends nothing for this long (and follows nothing) is closed.
         public var idleTimeout: Double
+        /// How long a request routed to a module (`rpc.register`) may take.
+        public var requestTimeout: Double
+        /// Bus messages queued per subscriber beyond what its socket takes; the oldest are dropped past this.
+        public var subscriberQueue: Int
+        public var subscriberQueueBytes: Int
     }
 
     public struct Watchdog: Equatable, Sendable {
@@ -100,7 +105,10 @@ public struct DaemonConfig: Equatable, Sendable {
             restartWindow: try w.seconds("restart_window", default: 300),
             resetAfter: try w.seconds("reset_after", default: 600))
 
-        let i = try d.child("ipc", allowed: ["socket_path", "auth_token", "tcp", "max_message_bytes", "max_connections", "idle_timeout"])
+        let i = try d.child("ipc", allowed: [
+            "socket_path", "auth_token", "tcp", "max_message_bytes", "max_connections", "idle_timeout", "request_timeout",
+            "subscriber_queue", "subscriber_queue_mb",
+        ])
         let t = try i.child("tcp", allowed: ["enabled", "host", "port"])
         let ipc = IPC(
             socketPath: try i.string("socket_path", default: ".superbot/superbot.sock"),
@@ -110,7 +118,10 @@ public struct DaemonConfig: Equatable, Sendable {
             tcpPort: try t.int("port", default: 9999, range: 1...65535),
             maxMessageBytes: try i.int("max_message_bytes", default: 1 << 20, range: 1024...(64 << 20)),
             maxConnections: try i.int("max_connections", default: 1024, range: 1...100_000),
-            idleTimeout: try i.seconds("idle_timeout", default: 300, minimum: 0.1))
+            idleTimeout: try i.seconds("idle_timeout", default: 300, minimum: 0.1),
+            requestTimeout: try i.seconds("request_timeout", default: 10, minimum: 0.01),
+            subscriberQueue: try i.int("subscriber_queue", default: 10_000, range: 1...10_000_000),
+            subscriberQueueBytes: try i.int("subscriber_queue_mb", default: 64, range: 1...4096) << 20)
         if ipc.tcpEnabled {
             guard ipc.authToken?.isEmpty == false else {
                 throw i.error("tcp", "is enabled without 'daemon.ipc.auth_token'; the TCP socket refuses to start without a token")
@@ -187,8 +198,13 @@ public struct DaemonConfig: Equatable, Sendable {
             guard let port else { throw m.error("healthcheck_endpoint", "needs 'port' to be set as well") }
             http = .init(host: host, port: port, path: endpoint, timeout: 5, interval: 10, failures: 3)
         }
+        var heartbeat: Double?
         if m.has("healthcheck") {
-            let h = try m.child("healthcheck", allowed: ["http"])
+            let h = try m.child("healthcheck", allowed: ["http", "heartbeat"])
+            if h.has("heartbeat") {
+                let b = try h.child("heartbeat", allowed: ["timeout"])
+                heartbeat = try b.seconds("timeout", default: 30, minimum: 0.05)
+            }
             if h.has("http") {
                 let x = try h.child("http", allowed: ["host", "port", "path", "timeout", "interval", "failures"])
                 guard let checkPort = try x.optionalInt("port", range: 1...65535) ?? port else {
@@ -215,6 +231,7 @@ public struct DaemonConfig: Equatable, Sendable {
             cwd: try m.optionalString("cwd"),
             dependsOn: try m.stringList("depends_on"),
             httpCheck: http,
+            heartbeatTimeout: heartbeat,
             startSeconds: try m.seconds("start_seconds", default: 1),
             stopSignal: stopSignal,
             stopTimeout: try m.seconds("stop_timeout", default: 10),

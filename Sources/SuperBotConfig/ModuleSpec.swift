@@ -33,6 +33,8 @@ public struct ModuleSpec: Equatable, Sendable {
     public var cwd: String?
     public var dependsOn: [String]
     public var httpCheck: HTTPCheck?
+    /// The module must publish `module.<name>.heartbeat` at least this often (seconds).
+    public var heartbeatTimeout: Double?
     public var startSeconds: Double
     public var stopSignal: Int32
     public var stopTimeout: Double

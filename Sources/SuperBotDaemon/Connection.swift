@@ -1,3 +1,5 @@
+import Bus
+import Glibc
 import RPC
 
 /// One client of the control socket.
@@ -16,8 +18,18 @@ final class Connection {
     var readClosed = false
     var closeAfterFlush = false
     var isOpen = true
+    /// Waiting in the server's list of connections to flush at the end of this loop turn.
+    var flushScheduled = false
+    /// Bus messages beyond what the socket took, bounded; the oldest are dropped when full.
+    var busQueue: BoundedQueue
+    var droppedSinceReport = 0
+    var droppedTotal = 0
+    /// The peer's pid (Unix socket), to name the module a publish comes from.
+    var peerPID: pid_t?
+    var source: String?
 
-    init(id: Int, fd: Int32, isTCP: Bool, maxMessageBytes: Int, authenticated: Bool, now: Double) {
+    init(id: Int, fd: Int32, isTCP: Bool, maxMessageBytes: Int, authenticated: Bool, now: Double, queue: BoundedQueue) {
+        self.busQueue = queue
         self.id = id
         self.fd = fd
         self.isTCP = isTCP

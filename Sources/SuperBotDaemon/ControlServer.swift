@@ -1,3 +1,4 @@
+import Bus
 import Glibc
 import JSON
 import RPC
@@ -19,6 +20,13 @@ final class ControlServer {
     let socketPath: String
     var handler: Handler = { _, _, reply in reply(.failure(.internalError("no handler"))) }
     var onClose: (Connection) -> Void = { _ in }
+    /// A reply to a request the daemon forwarded to this connection (method routing).
+    var onResponse: (Connection, JSON, Result<JSON, RPCError>) -> Void = { _, _, _ in }
+    /// Publishes go straight to the relay, bypassing the generic request path.
+    var relay: BusRelay?
+    private var pendingFlush: [Connection] = []
+    /// Bus messages go into the socket buffer up to this much; beyond it they wait in the bounded queue.
+    static let outboxHighWater = 256 << 10
     private(set) var connections: [Int32: Connection] = [:]
     private var listeners: [Int32] = []
     private var nextID = 0
@@ -41,6 +49,7 @@ final class ControlServer {
             tcpPort = Socket.localPort(tcpFD)
             try daemon.loop.register(tcpFD, .readable) { [unowned self] _ in self.acceptAll(tcpFD, isTCP: true) }
         }
+        daemon.loop.onTurnEnd = { [unowned self] in self.flushPending() }
         scheduleSweep()
     }
 
@@ -63,7 +72,8 @@ final class ControlServer {
 
     private func acceptAll(_ listener: Int32, isTCP: Bool) {
         while let fd = Socket.accept(listener) {
-            if !isTCP, let peer = Socket.peerCredentials(fd), peer.uid != geteuid() && peer.uid != 0 {
+            let peer = isTCP ? nil : Socket.peerCredentials(fd)
+            if let peer, peer.uid != geteuid() && peer.uid != 0 {
                 reject(fd, "peer uid \(peer.uid) is not allowed on this socket")
                 continue
             }
@@ -75,7 +85,9 @@ final class ControlServer {
             daemon.metrics.connectionsAccepted += 1
             let connection = Connection(
                 id: nextID, fd: fd, isTCP: isTCP, maxMessageBytes: ipc.maxMessageBytes,
-                authenticated: ipc.authToken == nil, now: Clock.monotonic())
+                authenticated: ipc.authToken == nil, now: Clock.monotonic(),
+                queue: BoundedQueue(capacity: ipc.subscriberQueue, byteLimit: ipc.subscriberQueueBytes))
+            connection.peerPID = peer?.pid
             connections[fd] = connection
             do {
                 try daemon.loop.register(fd, .readable) { [unowned self, unowned connection] events in self.handle(connection, events) }
@@ -156,7 +168,7 @@ final class ControlServer {
             }
             guard let line else { return }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            process(line, on: connection)
+            if !fastPublish(line, on: connection) { process(line, on: connection) }
         }
     }
 
@@ -165,6 +177,8 @@ final class ControlServer {
         case .invalid(let error):
             daemon.metrics.rpcErrors += 1
             send(RPCResponse.error(id: .null, error), to: connection)
+        case .response(let id, let result):
+            onResponse(connection, id, result)
         case .single(.failure(let failure)):
             daemon.metrics.rpcErrors += 1
             send(RPCResponse.error(id: failure.id, failure.error), to: connection)
@@ -236,39 +250,148 @@ final class ControlServer {
         return diff == 0
     }
 
+    // MARK: Publishing
+
+    /// `bus.publish` without building a JSON tree: validate the line, read the topic, forward
+    /// the `data` bytes as they came. Anything unusual falls back to the generic path.
+    private func fastPublish(_ line: [UInt8], on connection: Connection) -> Bool {
+        guard let relay, connection.authenticated, line.first == UInt8(ascii: "{"),
+            let members = JSONScanner.members(line)
+        else { return false }
+        var method: Range<Int>?, params: Range<Int>?, id: Range<Int>?, version: Range<Int>?
+        for member in members {
+            switch member.key {
+            case "method": method = member.value
+            case "params": params = member.value
+            case "id": id = member.value
+            case "jsonrpc": version = member.value
+            default: return false
+            }
+        }
+        guard let method, line[method].elementsEqual(ControlServer.publishMethod), let version,
+            line[version].elementsEqual(ControlServer.version2), let params,
+            let fields = JSONScanner.members(line, in: params)
+        else { return false }
+        if let id, !"\"-0123456789n".utf8.contains(line[id.lowerBound]) { return false }
+        var topicRange: Range<Int>?, dataRange: Range<Int>?
+        for field in fields {
+            switch field.key {
+            case "topic": topicRange = field.value
+            case "data": dataRange = field.value
+            default: return false
+            }
+        }
+        guard let topicRange, let topic = JSONScanner.string(line, topicRange) else { return false }
+        daemon.metrics.rpcRequests += 1
+        do {
+            try Topic.validate(topic)
+        } catch {
+            daemon.metrics.rpcErrors += 1
+            if let id { enqueue(ControlServer.rawReply(line[id], error: .invalidParams("\(error)")), to: connection) }
+            return true
+        }
+        let receivers = relay.publish(topic: topic, data: dataRange.map { line[$0] } ?? ControlServer.null[...], source: daemon.source(of: connection))
+        if let id {
+            var reply = ControlServer.replyPrefix
+            reply += line[id]
+            reply += ControlServer.deliveredKey
+            appendDecimal(UInt64(receivers), to: &reply)
+            reply += ControlServer.replySuffix
+            enqueue(reply, to: connection)
+        }
+        return true
+    }
+
+    static let publishMethod = Array(#""bus.publish""#.utf8)
+    static let version2 = Array(#""2.0""#.utf8)
+    static let null = Array("null".utf8)
+    static let replyPrefix = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
+    static let deliveredKey = Array(#","result":{"delivered":"#.utf8)
+    static let replySuffix = Array("}}\n".utf8)
+
+    static func rawReply(_ id: ArraySlice<UInt8>, error: RPCError) -> [UInt8] {
+        replyPrefix + id + Array(#","error":"#.utf8) + error.json.serializedBytes() + Array("}\n".utf8)
+    }
+
     // MARK: Writing
 
     func send(_ message: JSON, to connection: Connection) {
+        enqueue(message.serializedBytes() + [0x0A], to: connection)
+    }
+
+    /// Queues bytes for the client; they are written at the end of this loop turn.
+    func enqueue(_ bytes: [UInt8], to connection: Connection) {
         guard connection.isOpen else { return }
-        connection.outbox += message.serializedBytes()
-        connection.outbox.append(0x0A)
+        connection.outbox += bytes
         if connection.outbox.count > ControlServer.maxOutbox {
             daemon.logger.warning("client is not reading its replies; disconnecting", ["connection": JSON(connection.id)])
             closeConnection(connection)
             return
         }
-        flush(connection)
+        scheduleFlush(connection)
+    }
+
+    /// Hands a bus message to a subscriber: into its socket buffer while that keeps up, else
+    /// into its bounded queue, where the oldest messages give way (counted, and reported to it).
+    func deliver(_ message: [UInt8], to connection: Connection) {
+        guard connection.isOpen else { return }
+        if connection.busQueue.isEmpty && connection.outbox.count < ControlServer.outboxHighWater {
+            connection.outbox += message
+            scheduleFlush(connection)
+            return
+        }
+        let dropped = connection.busQueue.push(message)
+        if dropped > 0 {
+            connection.droppedSinceReport += dropped
+            connection.droppedTotal += dropped
+            daemon.metrics.busDropped += dropped
+        }
+    }
+
+    private func scheduleFlush(_ connection: Connection) {
+        guard !connection.flushScheduled else { return }
+        connection.flushScheduled = true
+        pendingFlush.append(connection)
+    }
+
+    private func flushPending() {
+        guard !pendingFlush.isEmpty else { return }
+        let list = pendingFlush
+        pendingFlush = []
+        for connection in list {
+            connection.flushScheduled = false
+            flush(connection)
+        }
     }
 
     private func flush(_ connection: Connection) {
         guard connection.isOpen else { return }
-        var written = 0
-        while written < connection.outbox.count {
-            let n = connection.outbox.withUnsafeBytes {
-                Glibc.send(connection.fd, $0.baseAddress! + written, $0.count - written, Int32(MSG_NOSIGNAL))
+        while true {
+            var written = 0
+            var blocked = false
+            while written < connection.outbox.count {
+                let n = connection.outbox.withUnsafeBytes {
+                    Glibc.send(connection.fd, $0.baseAddress! + written, $0.count - written, Int32(MSG_NOSIGNAL))
+                }
+                if n > 0 {
+                    written += n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    blocked = true
+                    break
+                } else {
+                    closeConnection(connection)
+                    return
+                }
             }
-            if n > 0 {
-                written += n
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                break
+            if written == connection.outbox.count {
+                connection.outbox.removeAll(keepingCapacity: connection.outbox.capacity <= ControlServer.outboxHighWater * 2)
             } else {
-                closeConnection(connection)
-                return
+                connection.outbox.removeFirst(written)
             }
+            guard !blocked, refillFromQueue(connection) else { break }
         }
-        connection.outbox.removeFirst(written)
         if connection.outbox.isEmpty {
             if connection.closeAfterFlush {
                 closeConnection(connection)
@@ -278,6 +401,22 @@ final class ControlServer {
         } else {
             daemon.loop.modify(connection.fd, connection.readClosed ? .writable : [.readable, .writable])
         }
+    }
+
+    /// Moves queued bus messages into the drained socket buffer, led by a `bus.dropped` notice
+    /// if messages were lost since the last one. Returns false when there was nothing to move.
+    private func refillFromQueue(_ connection: Connection) -> Bool {
+        guard !connection.busQueue.isEmpty || connection.droppedSinceReport > 0 else { return false }
+        if connection.droppedSinceReport > 0 {
+            connection.outbox += RPCResponse.notification("bus.dropped", [
+                "dropped": JSON(connection.droppedSinceReport), "total": JSON(connection.droppedTotal),
+            ]).serializedBytes() + [0x0A]
+            connection.droppedSinceReport = 0
+        }
+        while connection.outbox.count < ControlServer.outboxHighWater, let message = connection.busQueue.pop() {
+            connection.outbox += message
+        }
+        return true
     }
 
     func closeConnection(_ connection: Connection) {

@@ -11,7 +11,7 @@ extension Daemon {
     static let methods = [
         "daemon.status", "daemon.stop", "daemon.reload_config", "module.start", "module.stop", "module.restart",
         "module.status", "module.list", "monitoring.health", "monitoring.metrics", "monitoring.resources", "logs.stream",
-        "auth.login",
+        "auth.login", "bus.publish", "bus.subscribe", "bus.unsubscribe", "rpc.register", "rpc.unregister",
     ]
 
     func handle(_ request: RPCRequest, _ connection: Connection, _ reply: @escaping ControlServer.Reply) {
@@ -34,9 +34,17 @@ extension Daemon {
         case "monitoring.metrics": reply(.success(metricsJSON()))
         case "monitoring.resources": reply(.success(resourcesJSON()))
         case "logs.stream": reply(logsStream(request, connection))
+        case "bus.publish", "bus.subscribe", "bus.unsubscribe": handleBus(request, connection, reply)
+        case "rpc.register", "rpc.unregister": reply(handleRegistration(request, connection))
         default:
+            if forwardIfRegistered(request, reply) { return }
             let hint = suggestionFor(request.method)
-            reply(.failure(RPCError(code: -32601, message: "Method not found: \(request.method)" + (hint.map { "; did you mean '\($0)'?" } ?? ""))))
+            let served = registeredMethods.keys.sorted()
+            var message = "Method not found: \(request.method)" + (hint.map { "; did you mean '\($0)'?" } ?? "")
+            if let dot = request.method.firstIndex(of: "."), !Daemon.methods.contains(where: { $0.hasPrefix(request.method[...dot]) }) {
+                message += "; no module serves it" + (served.isEmpty ? "" : " (served by modules: \(served.joined(separator: ", ")))")
+            }
+            reply(.failure(RPCError(code: -32601, message: message)))
         }
     }
 
@@ -167,6 +175,10 @@ extension Daemon {
         var o = metrics.json.objectValue ?? [:]
         o["rpc.connections"] = JSON(server.connections.count)
         o["logs.followers"] = JSON(followers.count)
+        o["bus.published"] = JSON(bus.published)
+        o["bus.delivered"] = JSON(bus.delivered)
+        o["bus.subscriptions"] = JSON(bus.subscriptionCount)
+        o["rpc.registered_methods"] = JSON(registeredMethods.count)
         o["modules.total"] = JSON(modules.count)
         for state in ModuleState.allCases { o["modules.\(state.rawValue)"] = JSON(modules.values.filter { $0.state == state }.count) }
         o["daemon.uptime_seconds"] = JSON((Clock.monotonic() - startedMono).rounded(.down))

@@ -1,3 +1,4 @@
+import Bus
 import Glibc
 import JSON
 import RPC
@@ -24,6 +25,11 @@ public final class Daemon {
     private(set) var modules: [String: ModuleRunner] = [:]
     private(set) var graph: DependencyGraph
     private(set) var server: ControlServer!
+    private(set) var bus: BusRelay!
+    /// Methods served by modules (`rpc.register`): method → connection.
+    var registeredMethods: [String: Connection] = [:]
+    var forwarded: [Int: ForwardedCall] = [:]
+    var nextForwardID = 0
     private var lock: InstanceLock?
     private let signalFD: Int32
     private(set) var isShuttingDown = false
@@ -105,6 +111,10 @@ public final class Daemon {
         server = ControlServer(daemon: self, ipc: config.ipc, socketPath: socketPath)
         server.handler = { [unowned self] request, connection, reply in self.handle(request, connection, reply) }
         server.onClose = { [unowned self] connection in self.connectionClosed(connection) }
+        server.onResponse = { [unowned self] connection, id, result in self.routeResponse(connection, id, result) }
+        bus = BusRelay(server: server)
+        server.relay = bus
+        bus.observer = { [unowned self] topic in self.observePublish(topic) }
         for spec in config.modules { modules[spec.name] = ModuleRunner(spec: spec, daemon: self) }
     }
 
@@ -125,6 +135,7 @@ public final class Daemon {
         let wanted = config.autostart.filter { !state.operatorStopped.contains($0) }
         enqueueStart(Array(graph.closure(of: wanted)))
         logger.info("system.ready", ["modules": JSON(modules.count), "autostart": .array(wanted.map { .string($0) })])
+        bus.publish(topic: "system.ready", ["pid": JSON(getpid()), "modules": JSON(modules.count), "version": .string(Daemon.version)])
         notifySystemd("READY=1\nSTATUS=supervising \(modules.count) modules\nMAINPID=\(getpid())")
         loop.run()
         logger.info("daemon stopped", ["uptime_seconds": JSON(Clock.monotonic() - startedMono)])
@@ -170,24 +181,56 @@ public final class Daemon {
 
     // MARK: Module events
 
+    /// Logs a lifecycle notice and publishes it as a `module.*` event.
     func moduleNotice(_ runner: ModuleRunner, _ notice: ModuleLifecycle.Notice) {
         let name: JSON = .string(runner.name)
+        let pid = runner.pid.map { JSON($0) } ?? .null
         switch notice {
-        case .started: break
-        case .running: logger.info("module running", ["module": name, "pid": runner.pid.map { JSON($0) } ?? .null])
-        case .stopped(let why): logger.info("module stopped", ["module": name, "reason": .string(why)])
+        case .started:
+            if let attempt = runner.pendingRestartAttempt {
+                runner.pendingRestartAttempt = nil
+                bus.publish(topic: "module.restarted", ["module": name, "pid": pid, "attempt": JSON(attempt)])
+            } else {
+                bus.publish(topic: "module.started", ["module": name, "pid": pid])
+            }
+        case .running: logger.info("module running", ["module": name, "pid": pid])
+        case .stopped(let why):
+            logger.info("module stopped", ["module": name, "reason": .string(why)])
+            bus.publish(topic: "module.stopped", ["module": name, "reason": .string(why)])
         case .crashed(let why):
             metrics.crashes += 1
             logger.warning("module crashed", ["module": name, "reason": .string(why)])
+            bus.publish(topic: "module.crashed", ["module": name, "reason": .string(why)])
         case .restarting(let attempt, let delay):
             metrics.restarts += 1
+            runner.pendingRestartAttempt = attempt
             if config.watchdog.alertOnRestart {
                 logger.warning("module restarting", ["module": name, "attempt": JSON(attempt), "delay_seconds": JSON(delay)])
             }
         case .failed(let why):
             metrics.failed += 1
             logger.error("module.failed", ["module": name, "reason": .string(why)])
+            bus.publish(topic: "module.failed", ["module": name, "reason": .string(why), "since": .string(Clock.iso8601(Clock.wall()))])
         }
+    }
+
+    /// Heartbeats are ordinary publishes on `module.<name>.heartbeat`.
+    private func observePublish(_ topic: String) {
+        guard topic.hasPrefix("module."), topic.hasSuffix(".heartbeat") else { return }
+        let name = topic.dropFirst(7).dropLast(10)
+        guard !name.contains("."), let runner = modules[String(name)] else { return }
+        runner.heartbeatReceived()
+    }
+
+    /// The module a connection belongs to (its peer process is the module or in its session),
+    /// else `pid:<n>` or `client`.
+    func source(of connection: Connection) -> String {
+        if let known = connection.source { return known }
+        guard let peer = connection.peerPID else { return "client" }
+        let session = ProcStat.read(peer)?.session
+        let name = modules.values.first { $0.pid == peer || ($0.pid != nil && $0.pid == session) }?.name ?? "pid:\(peer)"
+        connection.source = name
+        return name
     }
 
     /// Called after every lifecycle step: moves the start/stop queues, answers waiting requests,
@@ -325,6 +368,7 @@ public final class Daemon {
         }
         isShuttingDown = true
         logger.info("system.shutdown", ["modules": JSON(modules.values.filter { $0.state.hasProcess }.count)])
+        bus.publish(topic: "system.shutdown", ["pid": JSON(getpid())])
         loop.cancel(watchdogTimer)
         startQueue = []
         for runner in modules.values where !runner.state.hasProcess { runner.stop() }
@@ -351,6 +395,7 @@ public final class Daemon {
             new = try DaemonConfig.load(path: configPath)
         } catch {
             logger.error("config.reload_failed", ["error": .string("\(error)")])
+            bus.publish(topic: "config.reload_failed", ["error": .string("\(error)")])
             return .failure(.failed("config reload refused; the running configuration is kept: \(error)"))
         }
         var changed: [String] = [], added: [String] = [], removed: [String] = []
@@ -397,6 +442,7 @@ public final class Daemon {
             "removed": .array(removed.sorted().map { .string($0) }),
         ]
         logger.info("config.reloaded", ["diff": result])
+        bus.publish(topic: "config.reloaded", result)
         return .success(result)
     }
 
@@ -442,6 +488,8 @@ public final class Daemon {
 
     private func connectionClosed(_ connection: Connection) {
         followers.removeAll { $0.connection === connection }
+        bus.connectionClosed(connection)
+        unregisterMethods(of: connection)
     }
 
     // MARK: Daemon figures

@@ -15,6 +15,9 @@ struct Metrics {
     var healthCheckFailures = 0
     var watchdogChecks = 0
     var adopted = 0
+    var busDropped = 0
+    var routedRequests = 0
+    var routedTimeouts = 0
 
     var json: JSON {
         [
@@ -24,6 +27,7 @@ struct Metrics {
             "modules.spawns": JSON(spawns), "modules.spawn_failures": JSON(spawnFailures), "modules.restarts": JSON(restarts),
             "modules.crashes": JSON(crashes), "modules.failed": JSON(failed), "modules.adopted": JSON(adopted),
             "watchdog.checks": JSON(watchdogChecks), "watchdog.health_check_failures": JSON(healthCheckFailures),
+            "bus.dropped": JSON(busDropped), "rpc.routed_requests": JSON(routedRequests), "rpc.routed_timeouts": JSON(routedTimeouts),
         ]
     }
 }

@@ -24,6 +24,10 @@ final class ModuleRunner {
     private var cpuSample: (ticks: UInt64, at: Double)?
     private(set) var resources = ModuleResources()
     private var stoppedStateReported = false
+    /// Set while a crash restart is pending, so the next start is announced as `module.restarted`.
+    var pendingRestartAttempt: Int?
+    private var lastHeartbeat = 0.0
+    private var heartbeatTimer: EventLoop.TimerID?
 
     init(spec: ModuleSpec, daemon: Daemon) {
         self.spec = spec
@@ -42,7 +46,7 @@ final class ModuleRunner {
             mode: mode, autoRestart: watchdog.autoRestartOnCrash, restartDelay: spec.restartDelay,
             restartCooldown: spec.restartCooldown, maxAttempts: spec.maxRestartAttempts, window: spec.restartWindow,
             resetAfter: spec.resetAfter, startSeconds: spec.startSeconds, stopSignal: spec.stopSignal,
-            stopTimeout: spec.stopTimeout, waitsForHealthCheck: spec.httpCheck != nil)
+            stopTimeout: spec.stopTimeout, waitsForHealthCheck: spec.httpCheck != nil || spec.heartbeatTimeout != nil)
     }
 
     var name: String { spec.name }
@@ -170,6 +174,8 @@ final class ModuleRunner {
         var env = Environment.all().filter { !$0.hasPrefix("NOTIFY_SOCKET=") && !$0.hasPrefix("SUPERBOT_") }
         env.append("SUPERBOT_MODULE=\(name)")
         env.append("SUPERBOT_SOCKET=\(FileSystem.absolute(daemon.socketPath))")
+        env.append("SUPERBOT_LOG_DIR=\(FileSystem.absolute(FileSystem.resolve(daemon.config.logging.directory, against: base)))")
+        if let token = daemon.config.ipc.authToken { env.append("SUPERBOT_TOKEN=\(token)") }
         for (key, value) in spec.env.sorted(by: { $0.key < $1.key }) {
             env.removeAll { $0.hasPrefix(key + "=") }
             env.append("\(key)=\(value)")
@@ -262,11 +268,41 @@ final class ModuleRunner {
     // MARK: HTTP health checks
 
     private func startHealthChecks() {
+        lastHeartbeat = Clock.monotonic()
+        if spec.heartbeatTimeout != nil { scheduleHeartbeatCheck() }
         guard spec.httpCheck != nil else { return }
         scheduleHealthCheck(after: 0.1)
     }
 
+    // MARK: Heartbeat checks
+
+    func heartbeatReceived() {
+        guard pid != nil else { return }
+        lastHeartbeat = Clock.monotonic()
+        if spec.heartbeatTimeout != nil && state == .starting { apply(lifecycle.healthy(now: lastHeartbeat)) }
+    }
+
+    private func scheduleHeartbeatCheck() {
+        guard let timeout = spec.heartbeatTimeout else { return }
+        daemon.loop.cancel(heartbeatTimer)
+        heartbeatTimer = daemon.loop.schedule(after: max(0.02, timeout / 4)) { [unowned self] in
+            self.heartbeatTimer = nil
+            guard self.pid != nil, self.state == .starting || self.state == .running else { return }
+            let silent = Clock.monotonic() - self.lastHeartbeat
+            if silent > timeout {
+                self.daemon.metrics.healthCheckFailures += 1
+                self.daemon.logger.warning("module missed its heartbeat", ["module": .string(self.name), "silent_seconds": JSON(silent)])
+                let why = "no heartbeat on module.\(self.name).heartbeat for \(Int(silent * 10) / 10) s (timeout \(timeout) s)"
+                self.apply(self.lifecycle.failed(why, now: Clock.monotonic()))
+                return
+            }
+            self.scheduleHeartbeatCheck()
+        }
+    }
+
     private func stopHealthChecks() {
+        daemon.loop.cancel(heartbeatTimer)
+        heartbeatTimer = nil
         daemon.loop.cancel(healthTimer)
         healthTimer = nil
         probe?.cancel()
@@ -337,7 +373,8 @@ final class ModuleRunner {
             o["log_file"] = .string(logPath)
             o["depends_on"] = .array(spec.dependsOn.map { .string($0) })
             o["last_exit"] = JSON(lifecycle.lastExit?.description)
-            o["health_check"] = spec.httpCheck.map { .string("http://\($0.host):\($0.port)\($0.path)") } ?? .null
+            o["health_check"] = spec.httpCheck.map { .string("http://\($0.host):\($0.port)\($0.path)") }
+                ?? spec.heartbeatTimeout.map { .string("heartbeat on module.\(name).heartbeat every \($0) s") } ?? .null
             o["operator_stopped"] = .bool(daemon.state.operatorStopped.contains(name))
         }
         return .object(o)

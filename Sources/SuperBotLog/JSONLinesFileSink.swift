@@ -1,15 +1,16 @@
 import Glibc
 import JSON
+import Synchronization
 import SystemKit
 
 /// Writes records to `<dir>/<prefix>-YYYYMMDD.jsonl`, switching files at midnight UTC and keeping
-/// `retentionDays` files. Each record is one `write(2)` to an O_APPEND file, so lines never interleave.
+/// `retentionDays` files. Each record is one `write(2)` to an O_APPEND file, so lines never
+/// interleave, and a lock makes the sink safe to share between tasks.
 public final class JSONLinesFileSink: LogSink {
     public let directory: String
     public let prefix: String
     public let retentionDays: Int
-    private var fd: Int32 = -1
-    private var day = ""
+    private let file = Mutex<(fd: Int32, day: String)>((-1, ""))
 
     public init(directory: String, prefix: String, retentionDays: Int = 14) {
         self.directory = directory
@@ -17,7 +18,9 @@ public final class JSONLinesFileSink: LogSink {
         self.retentionDays = retentionDays
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit {
+        file.withLock { if $0.fd >= 0 { close($0.fd) } }
+    }
 
     public func path(forDay day: String) -> String { "\(directory)/\(prefix)-\(day).jsonl" }
 
@@ -25,20 +28,18 @@ public final class JSONLinesFileSink: LogSink {
     public var currentPath: String { path(forDay: Clock.utcDay(Clock.wall())) }
 
     public func write(_ record: LogRecord) {
+        let line = Array((record.json.serialized() + "\n").utf8)
         let recordDay = Clock.utcDay(record.time)
-        if recordDay != day || fd < 0 { rollOver(to: recordDay) }
-        guard fd >= 0 else { return }
-        var line = record.json.serialized()
-        line += "\n"
-        try? FileSystem.writeAll(fd, Array(line.utf8))
-    }
-
-    private func rollOver(to newDay: String) {
-        if fd >= 0 { close(fd) }
-        day = newDay
-        try? FileSystem.makeDirectories(directory)
-        fd = open(path(forDay: newDay), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        pruneOldFiles()
+        file.withLock { state in
+            if recordDay != state.day || state.fd < 0 {
+                if state.fd >= 0 { close(state.fd) }
+                state.day = recordDay
+                try? FileSystem.makeDirectories(directory)
+                state.fd = open(path(forDay: recordDay), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+                pruneOldFiles()
+            }
+            if state.fd >= 0 { try? FileSystem.writeAll(state.fd, line) }
+        }
     }
 
     private func pruneOldFiles() {

@@ -49,12 +49,12 @@ public struct LogRecord: Sendable {
     }
 }
 
-public protocol LogSink: AnyObject {
+public protocol LogSink: AnyObject, Sendable {
     func write(_ record: LogRecord)
 }
 
 /// A value-type logger; messages are autoclosures, so filtered lines cost nothing.
-public struct Logger {
+public struct Logger: Sendable {
     public let label: String
     public var level: LogLevel
     let sinks: [LogSink]

@@ -20,6 +20,9 @@ public final class EventLoop {
     private var timers: [UInt64: (deadline: Double, body: () -> Void)] = [:]
     private var nextTimer: UInt64 = 0
     private var running = false
+    /// Runs after each turn's events and timers: where buffered output is flushed, so a burst of
+    /// messages to one client costs one write.
+    public var onTurnEnd: () -> Void = {}
 
     public init() throws {
         epfd = sb_epoll_create()
@@ -63,6 +66,7 @@ public final class EventLoop {
         var events = [UInt32](repeating: 0, count: 256)
         while running {
             fireDueTimers()
+            onTurnEnd()
             if !running { break }
             var timeout: Int32 = -1
             if let next = timers.values.map(\.deadline).min() {
@@ -73,6 +77,7 @@ public final class EventLoop {
             for i in 0..<Int(n) {
                 handlers[fds[i]]?(Events(rawValue: events[i]))
             }
+            onTurnEnd()
         }
     }
 

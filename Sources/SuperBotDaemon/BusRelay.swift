@@ -1,0 +1,121 @@
+import Bus
+import Glibc
+import JSON
+import SystemKit
+
+/// The daemon's publish/subscribe relay. A publish is matched against a segment trie, encoded
+/// once — the publisher's `data` bytes are copied, never decoded and re-encoded — and queued on
+/// each matching connection. Delivery is at-most-once and in order per publisher.
+final class BusRelay {
+    unowned let server: ControlServer
+    private var trie = SubscriptionTrie<Int>()
+    /// Patterns per subscribed connection id.
+    private var patterns: [Int: Set<String>] = [:]
+    private var connections: [Int: Connection] = [:]
+    private var seq: UInt64 = 0
+    private(set) var published = 0
+    private(set) var delivered = 0
+    /// Called for every publish (the daemon watches heartbeats through it).
+    var observer: (String) -> Void = { _ in }
+
+    static let maxPatternsPerConnection = 10_000
+
+    init(server: ControlServer) { self.server = server }
+
+    var subscriptionCount: Int { trie.count }
+
+    func subscribe(_ connection: Connection, _ pattern: String) throws -> Int {
+        try Topic.validatePattern(pattern)
+        var mine = patterns[connection.id] ?? []
+        guard mine.count < BusRelay.maxPatternsPerConnection || mine.contains(pattern) else {
+            throw Topic.Invalid(description: "a connection may hold at most \(BusRelay.maxPatternsPerConnection) subscriptions")
+        }
+        mine.insert(pattern)
+        patterns[connection.id] = mine
+        connections[connection.id] = connection
+        trie.insert(pattern, connection.id)
+        return mine.count
+    }
+
+    /// Removes one pattern, or all of the connection's when `pattern` is nil; returns how many remain.
+    func unsubscribe(_ connection: Connection, _ pattern: String?) -> Int {
+        var mine = patterns[connection.id] ?? []
+        for p in pattern.map({ [$0] }) ?? Array(mine) where mine.remove(p) != nil {
+            trie.remove(p, connection.id)
+        }
+        if mine.isEmpty {
+            patterns[connection.id] = nil
+            connections[connection.id] = nil
+        } else {
+            patterns[connection.id] = mine
+        }
+        return mine.count
+    }
+
+    func connectionClosed(_ connection: Connection) { _ = unsubscribe(connection, nil) }
+
+    func patterns(of connection: Connection) -> [String] { (patterns[connection.id] ?? []).sorted() }
+
+    /// Relays `data` (the raw bytes of one JSON value) on `topic`; returns the number of receivers.
+    @discardableResult
+    func publish(topic: String, data: ArraySlice<UInt8>, source: String) -> Int {
+        published += 1
+        observer(topic)
+        let receivers = trie.match(topic)
+        guard !receivers.isEmpty else { return 0 }
+        seq += 1
+        var message: [UInt8] = []
+        message.reserveCapacity(data.count + topic.utf8.count + source.utf8.count + 110)
+        message += BusRelay.prefix
+        message += topic.utf8
+        message += BusRelay.sourceKey
+        message += source.utf8
+        message += BusRelay.seqKey
+        appendDecimal(seq, to: &message)
+        message += BusRelay.tsKey
+        let now = Clock.wall()
+        let micros = UInt64(now * 1_000_000)
+        appendDecimal(micros / 1_000_000, to: &message)
+        message.append(UInt8(ascii: "."))
+        appendDecimal(micros % 1_000_000, to: &message, width: 6)
+        message += BusRelay.dataKey
+        message += data
+        message += BusRelay.suffix
+        for id in receivers {
+            if let connection = connections[id] { server.deliver(message, to: connection) }
+        }
+        delivered += receivers.count
+        return receivers.count
+    }
+
+    func publish(topic: String, _ data: JSON, source: String = "daemon") {
+        publish(topic: topic, data: data.serializedBytes()[...], source: source)
+    }
+
+    static let prefix = Array(#"{"jsonrpc":"2.0","method":"bus.message","params":{"topic":""#.utf8)
+    static let sourceKey = Array(#"","source":""#.utf8)
+    static let seqKey = Array(#"","seq":"#.utf8)
+    static let tsKey = Array(#","ts":"#.utf8)
+    static let dataKey = Array(#","data":"#.utf8)
+    static let suffix = Array("}}\n".utf8)
+}
+
+@inline(__always)
+func appendDecimal(_ value: UInt64, to out: inout [UInt8], width: Int = 0) {
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var n = value
+    var count = 0
+    withUnsafeMutableBytes(of: &digits) { buffer in
+        repeat {
+            buffer[19 - count] = UInt8(ascii: "0") + UInt8(n % 10)
+            n /= 10
+            count += 1
+        } while n > 0
+        while count < width {
+            buffer[19 - count] = UInt8(ascii: "0")
+            count += 1
+        }
+        out.append(contentsOf: buffer[(20 - count)...])
+    }
+}

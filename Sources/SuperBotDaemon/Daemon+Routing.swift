@@ -1,0 +1,132 @@
+import Bus
+import JSON
+import RPC
+import SuperBotConfig
+import SystemKit
+
+/// A request the daemon forwarded to the module that serves its method, awaiting the reply.
+struct ForwardedCall {
+    let method: String
+    let module: Connection
+    let reply: ControlServer.Reply
+    let timer: EventLoop.TimerID
+}
+
+/// Bus methods and method routing: `bus.publish|subscribe|unsubscribe`, `rpc.register|unregister`,
+/// and requests for methods a module registered, forwarded to it with the daemon's own id.
+extension Daemon {
+    /// Prefixes a module may not take over: the daemon's own methods.
+    static let reservedPrefixes = ["daemon.", "module.", "monitoring.", "logs.", "bus.", "rpc.", "auth."]
+
+    func handleBus(_ request: RPCRequest, _ connection: Connection, _ reply: @escaping ControlServer.Reply) {
+        switch request.method {
+        case "bus.publish":
+            guard let topic = param(request, "topic")?.stringValue else {
+                return reply(.failure(.invalidParams("bus.publish needs {\"topic\": \"a.b.c\", \"data\": …}")))
+            }
+            do {
+                try Topic.validate(topic)
+            } catch {
+                return reply(.failure(.invalidParams("\(error)")))
+            }
+            let data = param(request, "data", 1) ?? .null
+            let receivers = bus.publish(topic: topic, data: data.serializedBytes()[...], source: source(of: connection))
+            reply(.success(["delivered": JSON(receivers)]))
+        case "bus.subscribe":
+            let requested = patterns(request)
+            guard !requested.isEmpty else {
+                return reply(.failure(.invalidParams("bus.subscribe needs {\"pattern\": \"price.*.update\"} or {\"patterns\": [...]}")))
+            }
+            do {
+                for pattern in requested { try Topic.validatePattern(pattern) }
+                var total = 0
+                for pattern in requested { total = try bus.subscribe(connection, pattern) }
+                reply(.success(["subscribed": .array(requested.map { .string($0) }), "subscriptions": JSON(total)]))
+            } catch {
+                reply(.failure(.invalidParams("\(error)")))
+            }
+        case "bus.unsubscribe":
+            let requested = patterns(request)
+            var remaining = 0
+            if requested.isEmpty {
+                remaining = bus.unsubscribe(connection, nil)
+            } else {
+                for pattern in requested { remaining = bus.unsubscribe(connection, pattern) }
+            }
+            reply(.success(["subscriptions": JSON(remaining)]))
+        default:
+            reply(.failure(.methodNotFound(request.method)))
+        }
+    }
+
+    private func patterns(_ request: RPCRequest) -> [String] {
+        if let list = param(request, "patterns")?.arrayValue { return list.compactMap(\.stringValue) }
+        return param(request, "pattern").flatMap(\.stringValue).map { [$0] } ?? []
+    }
+
+    // MARK: rpc.register
+
+    func handleRegistration(_ request: RPCRequest, _ connection: Connection) -> Result<JSON, RPCError> {
+        let methods = param(request, "methods")?.arrayValue?.compactMap(\.stringValue)
+            ?? param(request, "method").flatMap(\.stringValue).map { [$0] } ?? []
+        guard !methods.isEmpty else { return .failure(.invalidParams("\(request.method) needs {\"methods\": [\"trading.positions\", …]}")) }
+        if request.method == "rpc.unregister" {
+            for method in methods where registeredMethods[method] === connection { registeredMethods[method] = nil }
+            return .success(["unregistered": .array(methods.map { .string($0) })])
+        }
+        for method in methods {
+            if let prefix = Daemon.reservedPrefixes.first(where: { method.hasPrefix($0) }) {
+                return .failure(.invalidParams("'\(method)' is reserved for the daemon ('\(prefix)…'); use a prefix of your own, e.g. 'trading.'"))
+            }
+            do {
+                try Topic.validate(method)
+            } catch {
+                return .failure(.invalidParams("method name '\(method)' must be dot-separated words (letters, digits, '-', '_')"))
+            }
+            if let owner = registeredMethods[method], owner !== connection, owner.isOpen {
+                return .failure(.failed("'\(method)' is already served by \(source(of: owner))"))
+            }
+        }
+        for method in methods { registeredMethods[method] = connection }
+        logger.info("methods registered", ["source": .string(source(of: connection)), "methods": .array(methods.map { .string($0) })])
+        return .success(["registered": .array(methods.map { .string($0) })])
+    }
+
+    /// Forwards a request to the module serving its method; `false` if no module does.
+    func forwardIfRegistered(_ request: RPCRequest, _ reply: @escaping ControlServer.Reply) -> Bool {
+        guard let module = registeredMethods[request.method], module.isOpen else { return false }
+        nextForwardID += 1
+        let id = nextForwardID
+        let timeout = config.ipc.requestTimeout
+        let owner = source(of: module)
+        let timer = loop.schedule(after: timeout) { [unowned self] in
+            guard let call = self.forwarded.removeValue(forKey: id) else { return }
+            self.metrics.routedTimeouts += 1
+            call.reply(.failure(.failed("\(owner) did not answer '\(call.method)' within \(timeout) s (ipc.request_timeout)")))
+        }
+        forwarded[id] = ForwardedCall(method: request.method, module: module, reply: reply, timer: timer)
+        metrics.routedRequests += 1
+        server.send(RPCRequest(id: JSON(id), method: request.method, params: request.params).json, to: module)
+        return true
+    }
+
+    func routeResponse(_ connection: Connection, _ id: JSON, _ result: Result<JSON, RPCError>) {
+        guard let key = id.intValue, let call = forwarded[key], call.module === connection else {
+            logger.debug("unexpected response on the control socket", ["id": id])
+            return
+        }
+        forwarded[key] = nil
+        loop.cancel(call.timer)
+        call.reply(result)
+    }
+
+    /// A serving connection went away: its methods are free again, and callers waiting on it hear why.
+    func unregisterMethods(of connection: Connection) {
+        for (method, owner) in registeredMethods where owner === connection { registeredMethods[method] = nil }
+        for (id, call) in forwarded where call.module === connection {
+            forwarded[id] = nil
+            loop.cancel(call.timer)
+            call.reply(.failure(.failed("\(source(of: connection)) disconnected before answering '\(call.method)'")))
+        }
+    }
+}
