@@ -10,10 +10,29 @@ public enum Topic {
         public init(description: String) { self.description = description }
     }
 
-    /// Checks a topic to publish on (no wildcards); returns its segments.
-    @discardableResult
-    public static func validate(_ topic: String) throws -> [Substring] {
-        try segments(topic, what: "topic", wildcards: false)
+    /// Checks a topic to publish on (no wildcards). The common case is one pass over the bytes;
+    /// only a bad topic pays for the detailed message.
+    public static func validate(_ topic: String) throws {
+        var count = 0
+        var segments = 1
+        var segmentLength = 0
+        var valid = true
+        for byte in topic.utf8 {
+            count += 1
+            if byte == UInt8(ascii: ".") {
+                if segmentLength == 0 { valid = false; break }
+                segments += 1
+                segmentLength = 0
+            } else if isSegmentByte(byte) {
+                segmentLength += 1
+            } else {
+                valid = false
+                break
+            }
+        }
+        if valid && segmentLength > 0 && count <= maxLength && segments <= maxSegments { return }
+        _ = try Self.segments(topic, what: "topic", wildcards: false)
+        throw Invalid(description: "invalid topic '\(topic)'")
     }
 
     /// Checks a subscription pattern; returns its segments.

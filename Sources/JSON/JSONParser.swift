@@ -100,7 +100,29 @@ struct JSONParser {
 
     mutating func parseString() throws -> String {
         index += 1
-        var out: [UInt8] = []
+        var plainEnd = index
+        var ascii = true
+        while plainEnd < bytes.count {
+            let b = bytes[plainEnd]
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { break }
+            if b >= 0x80 { ascii = false }
+            plainEnd += 1
+        }
+        if plainEnd < bytes.count, bytes[plainEnd] == UInt8(ascii: "\"") {
+            let start = index
+            let s: String
+            if ascii {
+                // ASCII is valid UTF-8: no validation pass, no intermediate copy.
+                s = bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<plainEnd]), as: UTF8.self) }
+            } else {
+                guard let v = String(validating: bytes[start..<plainEnd], as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+                s = v
+            }
+            index = plainEnd + 1
+            return s
+        }
+        var out: [UInt8] = Array(bytes[index..<plainEnd])
+        index = plainEnd
         while true {
             guard index < bytes.count else { throw error("unterminated string") }
             let byte = bytes[index]

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Finds the members of a JSON object as byte ranges, validating the text without building
 /// values. The bus relay uses it to read a publish's topic and forward its `data` verbatim —
 /// no decode, no re-encode.
@@ -9,42 +11,81 @@ public enum JSONScanner {
 
     /// The members of the object spanning `range` of `bytes`, or `nil` if it is not a valid object.
     public static func members(_ bytes: [UInt8], in range: Range<Int>? = nil, maxDepth: Int = 256) -> [Member]? {
-        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
-        let r = range ?? 0..<bytes.count
-        parser.index = r.lowerBound
-        parser.skipWhitespace()
-        guard parser.index < r.upperBound, bytes[parser.index] == UInt8(ascii: "{") else { return nil }
-        parser.index += 1
         var out: [Member] = []
-        parser.skipWhitespace()
-        if parser.index < r.upperBound, bytes[parser.index] == UInt8(ascii: "}") {
-            parser.index += 1
-            return trailingOnlyWhitespace(&parser, r) ? out : nil
+        let valid = forEachMember(bytes, in: range, maxDepth: maxDepth) { key, value in
+            out.append(Member(key: string(bytes, (key.lowerBound - 1)..<(key.upperBound + 1)) ?? "", value: value))
         }
-        while true {
-            parser.skipWhitespace()
-            guard parser.index < r.upperBound, bytes[parser.index] == UInt8(ascii: "\""), let key = try? parser.parseString() else { return nil }
-            parser.skipWhitespace()
-            guard parser.index < r.upperBound, bytes[parser.index] == UInt8(ascii: ":") else { return nil }
-            parser.index += 1
-            parser.skipWhitespace()
-            let start = parser.index
-            guard (try? parser.skipValue(depth: 1)) != nil, parser.index <= r.upperBound else { return nil }
-            out.append(Member(key: key, value: start..<parser.index))
-            parser.skipWhitespace()
-            guard parser.index < r.upperBound else { return nil }
-            if bytes[parser.index] == UInt8(ascii: ",") { parser.index += 1; continue }
-            if bytes[parser.index] == UInt8(ascii: "}") {
-                parser.index += 1
-                return trailingOnlyWhitespace(&parser, r) ? out : nil
+        return valid ? out : nil
+    }
+
+    /// Calls `visit(key, value)` for each member of the object spanning `range`, where `key` is the
+    /// range of the key's bytes inside its quotes (escapes not decoded); allocates nothing.
+    /// Returns false if the text is not exactly one valid object.
+    public static func forEachMember(
+        _ bytes: [UInt8], in range: Range<Int>? = nil, maxDepth: Int = 256, _ visit: (Range<Int>, Range<Int>) -> Void
+    ) -> Bool {
+        let r = range ?? 0..<bytes.count
+        return bytes.withUnsafeBufferPointer { buffer -> Bool in
+            guard let base = buffer.baseAddress, r.upperBound <= buffer.count else { return false }
+            var s = RawScanner(p: base, end: r.upperBound, i: r.lowerBound, maxDepth: maxDepth)
+            s.skipWhitespace()
+            guard s.i < s.end, base[s.i] == 0x7B else { return false }
+            s.i += 1
+            s.skipWhitespace()
+            if s.i < s.end && base[s.i] == 0x7D {
+                s.i += 1
+                s.skipWhitespace()
+                return s.i == s.end
             }
-            return nil
+            while true {
+                s.skipWhitespace()
+                guard s.i < s.end, base[s.i] == 0x22 else { return false }
+                let keyStart = s.i + 1
+                guard s.string() else { return false }
+                let key = keyStart..<(s.i - 1)
+                s.skipWhitespace()
+                guard s.i < s.end, base[s.i] == 0x3A else { return false }
+                s.i += 1
+                s.skipWhitespace()
+                let start = s.i
+                guard s.value(depth: 1) else { return false }
+                visit(key, start..<s.i)
+                s.skipWhitespace()
+                guard s.i < s.end else { return false }
+                if base[s.i] == 0x2C { s.i += 1; continue }
+                if base[s.i] == 0x7D {
+                    s.i += 1
+                    s.skipWhitespace()
+                    return s.i == s.end
+                }
+                return false
+            }
         }
     }
 
-    private static func trailingOnlyWhitespace(_ parser: inout JSONParser, _ r: Range<Int>) -> Bool {
-        parser.skipWhitespace()
-        return parser.index >= r.upperBound
+    /// Whether `bytes` is valid UTF-8; ASCII text (the usual case) is checked eight bytes at a time.
+    public static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+        let ascii = bytes.withUnsafeBytes { raw -> Bool in
+            var k = 0
+            let n = raw.count
+            while k + 8 <= n {
+                if raw.loadUnaligned(fromByteOffset: k, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+                k += 8
+            }
+            while k < n {
+                if raw[k] >= 0x80 { return false }
+                k += 1
+            }
+            return true
+        }
+        return ascii || String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    /// Whether `bytes[range]` equals `literal` byte for byte.
+    @inline(__always)
+    public static func equal(_ bytes: [UInt8], _ range: Range<Int>, _ literal: StaticString) -> Bool {
+        guard range.count == literal.utf8CodeUnitCount else { return false }
+        return bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0 }
     }
 
     /// The string at `range` (which must hold exactly one JSON string), decoded.
@@ -100,7 +141,30 @@ extension JSONParser {
         case UInt8(ascii: "t"): try expect("true")
         case UInt8(ascii: "f"): try expect("false")
         case UInt8(ascii: "n"): try expect("null")
-        default: _ = try parseNumber()
+        default: try skipNumber()
+        }
+    }
+
+    /// Validates a number's grammar without converting it.
+    mutating func skipNumber() throws {
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number") }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+            if index < bytes.count, isDigit(bytes[index]) { throw error("leading zeros are not allowed") }
+        } else {
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard index < bytes.count, isDigit(bytes[index]) else { throw error("expected digits after '.'") }
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < bytes.count, isDigit(bytes[index]) else { throw error("expected exponent digits") }
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
     }
 

@@ -7,7 +7,8 @@ import SystemKit
 /// once — the publisher's `data` bytes are copied, never decoded and re-encoded — and queued on
 /// each matching connection. Delivery is at-most-once and in order per publisher.
 final class BusRelay {
-    unowned let server: ControlServer
+    /// Lives as long as the server (both for the whole process): no checked loads on the hot path.
+    unowned(unsafe) let server: ControlServer
     private var trie = SubscriptionTrie<Int>()
     /// Patterns per subscribed connection id.
     private var patterns: [Int: Set<String>] = [:]
@@ -56,31 +57,31 @@ final class BusRelay {
 
     func patterns(of connection: Connection) -> [String] { (patterns[connection.id] ?? []).sorted() }
 
-    /// Relays `data` (the raw bytes of one JSON value) on `topic`; returns the number of receivers.
+    /// Relays `bytes[range]` (the raw text of one JSON value) on `topic`; returns the number of receivers.
     @discardableResult
-    func publish(topic: String, data: ArraySlice<UInt8>, source: String) -> Int {
+    func publish(topic: String, bytes: [UInt8], range: Range<Int>, source: String) -> Int {
         published += 1
         observer(topic)
         let receivers = trie.match(topic)
         guard !receivers.isEmpty else { return 0 }
         seq += 1
         var message: [UInt8] = []
-        message.reserveCapacity(data.count + topic.utf8.count + source.utf8.count + 110)
-        message += BusRelay.prefix
-        message += topic.utf8
-        message += BusRelay.sourceKey
-        message += source.utf8
-        message += BusRelay.seqKey
+        message.reserveCapacity(range.count + topic.utf8.count + source.utf8.count + 110)
+        appendStatic(#"{"jsonrpc":"2.0","method":"bus.message","params":{"topic":""#, to: &message)
+        appendUTF8(topic, to: &message)
+        appendStatic(#"","source":""#, to: &message)
+        appendUTF8(source, to: &message)
+        appendStatic(#"","seq":"#, to: &message)
         appendDecimal(seq, to: &message)
-        message += BusRelay.tsKey
+        appendStatic(#","ts":"#, to: &message)
         let now = Clock.wall()
         let micros = UInt64(now * 1_000_000)
         appendDecimal(micros / 1_000_000, to: &message)
         message.append(UInt8(ascii: "."))
         appendDecimal(micros % 1_000_000, to: &message, width: 6)
-        message += BusRelay.dataKey
-        message += data
-        message += BusRelay.suffix
+        appendStatic(#","data":"#, to: &message)
+        bytes.withUnsafeBufferPointer { message.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+        appendStatic("}}\n", to: &message)
         for id in receivers {
             if let connection = connections[id] { server.deliver(message, to: connection) }
         }
@@ -88,16 +89,24 @@ final class BusRelay {
         return receivers.count
     }
 
-    func publish(topic: String, _ data: JSON, source: String = "daemon") {
-        publish(topic: topic, data: data.serializedBytes()[...], source: source)
+    @discardableResult
+    func publish(topic: String, _ data: JSON, source: String = "daemon") -> Int {
+        let bytes = data.serializedBytes()
+        return publish(topic: topic, bytes: bytes, range: 0..<bytes.count, source: source)
     }
 
-    static let prefix = Array(#"{"jsonrpc":"2.0","method":"bus.message","params":{"topic":""#.utf8)
-    static let sourceKey = Array(#"","source":""#.utf8)
-    static let seqKey = Array(#"","seq":"#.utf8)
-    static let tsKey = Array(#","ts":"#.utf8)
-    static let dataKey = Array(#","data":"#.utf8)
-    static let suffix = Array("}}\n".utf8)
+}
+
+/// Appends a literal's bytes (no lazy global, no reference counting: the hot path's framing).
+@inline(__always)
+func appendStatic(_ literal: StaticString, to out: inout [UInt8]) {
+    out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+}
+
+@inline(__always)
+func appendUTF8(_ text: String, to out: inout [UInt8]) {
+    var text = text
+    text.withUTF8 { out.append(contentsOf: $0) }
 }
 
 @inline(__always)

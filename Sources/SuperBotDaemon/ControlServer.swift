@@ -15,7 +15,9 @@ final class ControlServer {
     /// A client that will not read its replies is cut off past this much queued output.
     static let maxOutbox = 32 << 20
 
-    unowned let daemon: Daemon
+    /// The daemon owns the server for the life of the process; `unowned(unsafe)` spares the hot
+    /// paths a checked strong load on every access.
+    unowned(unsafe) let daemon: Daemon
     let ipc: DaemonConfig.IPC
     let socketPath: String
     var handler: Handler = { _, _, reply in reply(.failure(.internalError("no handler"))) }
@@ -23,8 +25,9 @@ final class ControlServer {
     /// A reply to a request the daemon forwarded to this connection (method routing).
     var onResponse: (Connection, JSON, Result<JSON, RPCError>) -> Void = { _, _, _ in }
     /// Publishes go straight to the relay, bypassing the generic request path.
-    var relay: BusRelay?
+    var relay: BusRelay!
     private var pendingFlush: [Connection] = []
+    private var readBuffer = [UInt8](repeating: 0, count: 65536)
     /// Bus messages go into the socket buffer up to this much; beyond it they wait in the bounded queue.
     static let outboxHighWater = 256 << 10
     private(set) var connections: [Int32: Connection] = [:]
@@ -118,16 +121,15 @@ final class ControlServer {
     }
 
     private func readAvailable(_ connection: Connection) {
-        var buffer = [UInt8](repeating: 0, count: 65536)
         // A bounded number of reads per wake-up keeps one busy client from starving the rest.
         for _ in 0..<4 {
-            let n = buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
+            let n = readBuffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
             if n > 0 {
                 connection.lastActivity = Clock.monotonic()
-                connection.framer.append(buffer[0..<n])
+                connection.framer.append(readBuffer[0..<n])
                 processLines(connection)
                 if !connection.isOpen || connection.readClosed { return }
-                if n < buffer.count { return }
+                if n < readBuffer.count { return }
             } else if n == 0 {
                 peerFinishedSending(connection)
                 return
@@ -255,33 +257,29 @@ final class ControlServer {
     /// `bus.publish` without building a JSON tree: validate the line, read the topic, forward
     /// the `data` bytes as they came. Anything unusual falls back to the generic path.
     private func fastPublish(_ line: [UInt8], on connection: Connection) -> Bool {
-        guard let relay, connection.authenticated, line.first == UInt8(ascii: "{"),
-            let members = JSONScanner.members(line)
-        else { return false }
-        var method: Range<Int>?, params: Range<Int>?, id: Range<Int>?, version: Range<Int>?
-        for member in members {
-            switch member.key {
-            case "method": method = member.value
-            case "params": params = member.value
-            case "id": id = member.value
-            case "jsonrpc": version = member.value
-            default: return false
-            }
+        guard connection.authenticated, line.first == UInt8(ascii: "{"), JSONScanner.isValidUTF8(line) else { return false }
+        var method: Range<Int>?, params: Range<Int>?, id: Range<Int>?, version: Range<Int>?, other = false
+        let valid = JSONScanner.forEachMember(line) { key, value in
+            if JSONScanner.equal(line, key, "method") { method = value }
+            else if JSONScanner.equal(line, key, "params") { params = value }
+            else if JSONScanner.equal(line, key, "id") { id = value }
+            else if JSONScanner.equal(line, key, "jsonrpc") { version = value }
+            else { other = true }
         }
-        guard let method, line[method].elementsEqual(ControlServer.publishMethod), let version,
-            line[version].elementsEqual(ControlServer.version2), let params,
-            let fields = JSONScanner.members(line, in: params)
+        guard valid, !other, let method, JSONScanner.equal(line, method, "\"bus.publish\""), let version,
+            JSONScanner.equal(line, version, "\"2.0\""), let params
         else { return false }
-        if let id, !"\"-0123456789n".utf8.contains(line[id.lowerBound]) { return false }
+        if let id {
+            let first = line[id.lowerBound]
+            guard first == UInt8(ascii: "\"") || first == UInt8(ascii: "-") || first == UInt8(ascii: "n") || (first >= 0x30 && first <= 0x39) else { return false }
+        }
         var topicRange: Range<Int>?, dataRange: Range<Int>?
-        for field in fields {
-            switch field.key {
-            case "topic": topicRange = field.value
-            case "data": dataRange = field.value
-            default: return false
-            }
+        let validParams = JSONScanner.forEachMember(line, in: params) { key, value in
+            if JSONScanner.equal(line, key, "topic") { topicRange = value }
+            else if JSONScanner.equal(line, key, "data") { dataRange = value }
+            else { other = true }
         }
-        guard let topicRange, let topic = JSONScanner.string(line, topicRange) else { return false }
+        guard validParams, !other, let topicRange, let topic = JSONScanner.string(line, topicRange) else { return false }
         daemon.metrics.rpcRequests += 1
         do {
             try Topic.validate(topic)
@@ -290,27 +288,25 @@ final class ControlServer {
             if let id { enqueue(ControlServer.rawReply(line[id], error: .invalidParams("\(error)")), to: connection) }
             return true
         }
-        let receivers = relay.publish(topic: topic, data: dataRange.map { line[$0] } ?? ControlServer.null[...], source: daemon.source(of: connection))
+        let receivers = dataRange.map { relay.publish(topic: topic, bytes: line, range: $0, source: daemon.source(of: connection)) }
+            ?? relay.publish(topic: topic, bytes: ControlServer.null, range: 0..<4, source: daemon.source(of: connection))
         if let id {
-            var reply = ControlServer.replyPrefix
-            reply += line[id]
-            reply += ControlServer.deliveredKey
+            var reply: [UInt8] = []
+            reply.reserveCapacity(64 + id.count)
+            appendStatic(#"{"jsonrpc":"2.0","id":"#, to: &reply)
+            line.withUnsafeBufferPointer { reply.append(contentsOf: UnsafeBufferPointer(rebasing: $0[id])) }
+            appendStatic(#","result":{"delivered":"#, to: &reply)
             appendDecimal(UInt64(receivers), to: &reply)
-            reply += ControlServer.replySuffix
+            appendStatic("}}\n", to: &reply)
             enqueue(reply, to: connection)
         }
         return true
     }
 
-    static let publishMethod = Array(#""bus.publish""#.utf8)
-    static let version2 = Array(#""2.0""#.utf8)
     static let null = Array("null".utf8)
-    static let replyPrefix = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
-    static let deliveredKey = Array(#","result":{"delivered":"#.utf8)
-    static let replySuffix = Array("}}\n".utf8)
 
     static func rawReply(_ id: ArraySlice<UInt8>, error: RPCError) -> [UInt8] {
-        replyPrefix + id + Array(#","error":"#.utf8) + error.json.serializedBytes() + Array("}\n".utf8)
+        Array(#"{"jsonrpc":"2.0","id":"#.utf8) + id + Array(#","error":"#.utf8) + error.json.serializedBytes() + Array("}\n".utf8)
     }
 
     // MARK: Writing

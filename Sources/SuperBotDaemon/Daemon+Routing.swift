@@ -29,8 +29,7 @@ extension Daemon {
             } catch {
                 return reply(.failure(.invalidParams("\(error)")))
             }
-            let data = param(request, "data", 1) ?? .null
-            let receivers = bus.publish(topic: topic, data: data.serializedBytes()[...], source: source(of: connection))
+            let receivers = bus.publish(topic: topic, param(request, "data", 1) ?? .null, source: source(of: connection))
             reply(.success(["delivered": JSON(receivers)]))
         case "bus.subscribe":
             let requested = patterns(request)

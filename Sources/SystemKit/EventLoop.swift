@@ -69,7 +69,7 @@ public final class EventLoop {
             onTurnEnd()
             if !running { break }
             var timeout: Int32 = -1
-            if let next = timers.values.map(\.deadline).min() {
+            if let next = nextDeadline() {
                 timeout = Int32(min(60_000, max(0, ((next - Clock.monotonic()) * 1000).rounded(.up))))
             }
             let n = sb_epoll_wait(epfd, &fds, &events, 256, timeout)
@@ -81,8 +81,17 @@ public final class EventLoop {
         }
     }
 
+    /// The earliest deadline, found without allocating (there are few timers: one per module at most).
+    private func nextDeadline() -> Double? {
+        var next: Double?
+        for timer in timers.values where next == nil || timer.deadline < next! { next = timer.deadline }
+        return next
+    }
+
     private func fireDueTimers() {
+        guard let next = nextDeadline() else { return }
         let now = Clock.monotonic()
+        guard next <= now else { return }
         let due = timers.filter { $0.value.deadline <= now }.sorted { ($0.value.deadline, $0.key) < ($1.value.deadline, $1.key) }
         for (id, timer) in due where timers.removeValue(forKey: id) != nil {
             timer.body()

@@ -151,3 +151,24 @@ import Testing
         #expect(JSONScanner.members(line)?.count == 4)
     }
 }
+
+@Suite struct RawScannerTests {
+    /// The relay's validator accepts and rejects exactly what the full parser does.
+    @Test(arguments: [
+        #"{"a":1}"#, #"{"a":-0.5e+3}"#, #"{"a":01}"#, #"{"a":1.}"#, #"{"a":"\ud83d\ude00"}"#, #"{"a":"\ud83d"}"#,
+        #"{"a":"\udc00"}"#, #"{"a":"\x"}"#, #"{"a":[1,{"b":null}],"c":true}"#, #"{"a":[1,]}"#, #"{"a":tru}"#,
+        "{\"a\":\"tab\there\"}", #"{"a":{}}"#, #"{} "#, #"{"a":1}}"#, #"{"a" : [ ] , "b" : "" }"#, "{\"a\":\"\u{7f}\"}",
+    ])
+    func agreesWithTheParser(_ text: String) {
+        let bytes = Array(text.utf8)
+        let parsed = (try? JSON.parse(bytes))?.objectValue != nil
+        #expect(JSONScanner.forEachMember(bytes) { _, _ in } == parsed, "\(text)")
+    }
+
+    @Test func utf8Check() {
+        #expect(JSONScanner.isValidUTF8(Array("plain ascii text, long enough for words".utf8)))
+        #expect(JSONScanner.isValidUTF8(Array("é😀 mixed".utf8)))
+        #expect(!JSONScanner.isValidUTF8([0x7B, 0x22, 0xC3, 0x28, 0x22, 0x7D]))
+        #expect(!JSONScanner.isValidUTF8(Array("abcdefgh".utf8) + [0xFF]))
+    }
+}
