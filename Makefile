@@ -13,6 +13,7 @@ test:
 
 bench: build
 	bash Tests/bench/supervisor-bench.sh
+	bash Tests/bench/bus-bench.sh
 
 clean:
 	rm -rf .build .superbot logs
