@@ -70,7 +70,7 @@ struct BusIntegrationTests {
         }
         let begin = Clock.monotonic()
         let metrics = try h.call("monitoring.metrics")
-        #expect(Clock.monotonic() - begin < 1, "the daemon answers while a subscriber is stalled")
+        #expect(Clock.monotonic() - begin < 3, "the daemon answers while a subscriber is stalled")
         let dropped = metrics["bus.dropped"]?.intValue ?? 0
         #expect(dropped > 10_000, "dropped \(dropped)")
         let rss = try h.call("monitoring.resources")["daemon"]?["rss_bytes"]?.intValue ?? 0
