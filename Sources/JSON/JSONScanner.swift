@@ -4,20 +4,6 @@ import Glibc
 /// values. The bus relay uses it to read a publish's topic and forward its `data` verbatim —
 /// no decode, no re-encode.
 public enum JSONScanner {
-    public struct Member: Sendable {
-        public var key: String
-        public var value: Range<Int>
-    }
-
-    /// The members of the object spanning `range` of `bytes`, or `nil` if it is not a valid object.
-    public static func members(_ bytes: [UInt8], in range: Range<Int>? = nil, maxDepth: Int = 256) -> [Member]? {
-        var out: [Member] = []
-        let valid = forEachMember(bytes, in: range, maxDepth: maxDepth) { key, value in
-            out.append(Member(key: string(bytes, (key.lowerBound - 1)..<(key.upperBound + 1)) ?? "", value: value))
-        }
-        return valid ? out : nil
-    }
-
     /// Calls `visit(key, value)` for each member of the object spanning `range`, where `key` is the
     /// range of the key's bytes inside its quotes (escapes not decoded); allocates nothing.
     /// Returns false if the text is not exactly one valid object.

@@ -38,16 +38,10 @@ public final class RPCClient {
 
     /// Sends one message; a daemon that went away is an error, never a SIGPIPE.
     public func send(_ message: JSON) throws {
-        let bytes = message.serializedBytes() + [0x0A]
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EPIPE || errno == ECONNRESET { throw ClientError.closed }
-                throw SystemError("send")
-            }
-            offset += n
+        do {
+            try Socket.sendAll(fd, message.serializedBytes() + [0x0A])
+        } catch let error as SystemError where error.errno == EPIPE || error.errno == ECONNRESET {
+            throw ClientError.closed
         }
     }
 

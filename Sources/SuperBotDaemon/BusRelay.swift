@@ -55,8 +55,6 @@ final class BusRelay {
 
     func connectionClosed(_ connection: Connection) { _ = unsubscribe(connection, nil) }
 
-    func patterns(of connection: Connection) -> [String] { (patterns[connection.id] ?? []).sorted() }
-
     /// Relays `bytes[range]` (the raw text of one JSON value) on `topic`; returns the number of receivers.
     @discardableResult
     func publish(topic: String, bytes: [UInt8], range: Range<Int>, source: String) -> Int {

@@ -23,7 +23,7 @@ final class HealthProbe {
         self.target = "http://\(host):\(port)\(path)"
         self.request = Array("GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: superbot-watchdog\r\nConnection: close\r\n\r\n".utf8)
         do {
-            fd = try Socket.connectTCPNonBlocking(host: host, port: port)
+            fd = try Socket.connectTCP(host: host, port: port, nonBlocking: true)
             try loop.register(fd, .writable) { [unowned self] events in self.handle(events) }
         } catch {
             // Report on the next turn, never re-entrantly from the caller's stack.

@@ -55,16 +55,22 @@ final class LogFollower {
         guard fd >= 0 else { return [] }
         defer { close(fd) }
         var end = info.size
-        var data: [UInt8] = []
+        var chunks: [[UInt8]] = []
+        var newlines = 0
+        var total = 0
         let chunk = 64 << 10
-        while end > 0 && data.filter({ $0 == 0x0A }).count <= count && data.count < 16 << 20 {
+        while end > 0 && newlines <= count && total < 16 << 20 {
             let start = max(0, end - chunk)
             var buffer = [UInt8](repeating: 0, count: end - start)
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
             guard n > 0 else { break }
-            data = Array(buffer[0..<n]) + data
+            buffer.removeSubrange(n...)
+            newlines += buffer.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            total += n
+            chunks.append(buffer)
             end = start
         }
+        let data = Array(chunks.reversed().joined())
         var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         if lines.last == "" { lines.removeLast() }
         return Array(lines.suffix(count))

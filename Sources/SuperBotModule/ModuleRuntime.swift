@@ -227,17 +227,10 @@ public final class ModuleRuntime: Sendable {
 
     private func write(_ message: JSON) throws {
         let bytes = message.serializedBytes() + [0x0A]
+        // Under the lock, so concurrent writers never interleave their lines.
         try state.withLock { s in
             guard s.fd >= 0 else { throw ModuleError("not connected to the daemon at \(socketPath)") }
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeBytes { Glibc.send(s.fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw SystemError("send", detail: socketPath)
-                }
-                offset += n
-            }
+            try Socket.sendAll(s.fd, bytes)
         }
     }
 

@@ -43,8 +43,6 @@ public struct ProcStat: Equatable, Sendable {
     public static func executable(_ pid: pid_t) -> String? { FileSystem.readLink("/proc/\(pid)/exe") }
 
     public static func openFileCount(_ pid: pid_t) -> Int { FileSystem.listDirectory("/proc/\(pid)/fd").count }
-
-    public static func isAlive(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 }
 
 extension String {

@@ -102,11 +102,12 @@ public enum Socket {
         return fd
     }
 
-    /// Starts a non-blocking TCP connect; completion is signalled by writability (check `pendingError`).
-    public static func connectTCPNonBlocking(host: String, port: UInt16) throws -> Int32 {
-        let fd = try streamSocket(AF_INET, nonBlocking: true)
+    /// Connects over TCP. Non-blocking, the connect may still be in progress: completion is
+    /// signalled by writability (then check `pendingError`).
+    public static func connectTCP(host: String, port: UInt16, nonBlocking: Bool = false) throws -> Int32 {
+        let fd = try streamSocket(AF_INET, nonBlocking: nonBlocking)
         let rc = try withIPv4Address(host, port) { connect(fd, $0, $1) }
-        if rc != 0 && errno != EINPROGRESS {
+        if rc != 0 && !(nonBlocking && errno == EINPROGRESS) {
             let error = SystemError("connect", detail: "\(host):\(port)")
             close(fd)
             throw error
@@ -114,15 +115,18 @@ public enum Socket {
         return fd
     }
 
-    public static func connectTCP(host: String, port: UInt16) throws -> Int32 {
-        let fd = try streamSocket(AF_INET, nonBlocking: false)
-        let rc = try withIPv4Address(host, port) { connect(fd, $0, $1) }
-        if rc != 0 {
-            let error = SystemError("connect", detail: "\(host):\(port)")
-            close(fd)
-            throw error
+    /// Sends all of `bytes` on a blocking socket; a peer that went away is an error (EPIPE),
+    /// never a SIGPIPE.
+    public static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("send")
+            }
+            offset += n
         }
-        return fd
     }
 
     public static func pendingError(_ fd: Int32) -> Int32 {

@@ -130,25 +130,35 @@ import Testing
 }
 
 @Suite struct JSONScannerTests {
+    /// Keys and values of an object as text, or nil if the scanner rejects it.
+    func members(_ bytes: [UInt8]) -> [(key: String, value: Range<Int>)]? {
+        var out: [(key: String, value: Range<Int>)] = []
+        let valid = JSONScanner.forEachMember(bytes) { key, value in
+            out.append((String(decoding: bytes[key], as: UTF8.self), value))
+        }
+        return valid ? out : nil
+    }
+
     @Test func membersAsRanges() throws {
         let text = Array(#" {"topic":"a.b","data":{"x":[1,2,{"y":"}"}]},"n":null} "#.utf8)
-        let members = try #require(JSONScanner.members(text))
-        #expect(members.map(\.key) == ["topic", "data", "n"])
-        #expect(String(decoding: text[members[1].value], as: UTF8.self) == #"{"x":[1,2,{"y":"}"}]}"#)
-        #expect(JSONScanner.string(text, members[0].value) == "a.b")
+        let found = try #require(members(text))
+        #expect(found.map(\.key) == ["topic", "data", "n"])
+        #expect(String(decoding: text[found[1].value], as: UTF8.self) == #"{"x":[1,2,{"y":"}"}]}"#)
+        #expect(JSONScanner.string(text, found[0].value) == "a.b")
+        #expect(JSONScanner.equal(text, found[0].value, "\"a.b\""))
     }
 
     @Test(arguments: [#"{"a":1"#, #"{"a":}"#, #"{"a":1}x"#, "[1]", #"{"a":"\u12"}"#, #"{"a":tru}"#, #"{a:1}"#, ""])
     func rejectsWhatTheParserRejects(_ text: String) {
-        #expect(JSONScanner.members(Array(text.utf8)) == nil)
+        #expect(members(Array(text.utf8)) == nil)
         #expect((try? JSON.parse(text))?.objectValue == nil)
     }
 
     /// Every prefix of a valid publish is either rejected or (the whole line) accepted: never a crash.
     @Test func everyPrefix() {
         let line = Array(#"{"jsonrpc":"2.0","method":"bus.publish","params":{"topic":"price.X.update","data":{"p":1.5,"s":"é\n"}},"id":3}"#.utf8)
-        for end in 0..<line.count { #expect(JSONScanner.members(Array(line[..<end])) == nil) }
-        #expect(JSONScanner.members(line)?.count == 4)
+        for end in 0..<line.count { #expect(members(Array(line[..<end])) == nil) }
+        #expect(members(line)?.count == 4)
     }
 }
 
