@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "superbot", targets: ["superbot"]),
         .executable(name: "superbot-cli", targets: ["superbot-cli"]),
+        .executable(name: "exchange-sim", targets: ["exchange-sim"]),
     ],
     targets: [
         // Syscalls and _GNU_SOURCE constants that the Glibc module does not expose.
@@ -26,6 +27,10 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "SuperBotModule", dependencies: ["Bus", "JSON", "RPC", "SuperBotLog", "SystemKit"], swiftSettings: strict),
         .target(name: "SuperBotCLI", dependencies: ["RPC", "JSON", "SystemKit"], swiftSettings: strict),
+        .target(name: "HTTP", dependencies: ["SystemKit", "JSON"], swiftSettings: strict),
+        .target(name: "MarketData", swiftSettings: strict),
+        .target(name: "ExchangeSim", dependencies: ["HTTP", "JSON", "MarketData", "SuperBotConfig", "SystemKit"], swiftSettings: strict),
+        .executableTarget(name: "exchange-sim", dependencies: ["ExchangeSim", "HTTP", "SuperBotConfig", "SuperBotLog", "SystemKit"], swiftSettings: strict),
         .executableTarget(name: "superbot", dependencies: ["SuperBotDaemon"], swiftSettings: strict),
         .executableTarget(name: "superbot-cli", dependencies: ["SuperBotCLI"], swiftSettings: strict),
         // A child program whose behaviour tests control (exit codes, ignored SIGTERM, grandchildren…).

@@ -73,12 +73,17 @@ struct MappingReader {
 
     /// Seconds, as an integer or decimal number.
     func seconds(_ key: String, default fallback: Double, minimum: Double = 0) throws -> Double {
+        try number(key, default: fallback, minimum: minimum, unit: "a number of seconds")
+    }
+
+    /// An integer or decimal number (amounts, rates, prices).
+    func number(_ key: String, default fallback: Double, minimum: Double = 0, unit: String = "a number") throws -> Double {
         guard let v = value(key) else { return fallback }
         let d: Double
         switch v.scalar {
         case .int(let n): d = Double(n)
         case .double(let x): d = x
-        default: throw error(key, "must be a number of seconds")
+        default: throw error(key, "must be \(unit)")
         }
         guard d.isFinite, d >= minimum else { throw error(key, "must be a finite number ≥ \(minimum), got \(d)") }
         return d

@@ -1,0 +1,266 @@
+import HTTP
+import JSON
+import MarketData
+import SuperBotConfig
+import SystemKit
+
+/// The offline exchange behind `exchange-sim`: markets on seeded price paths, one paper account,
+/// market and limit orders with fees and book-walking slippage, Binance's request weights, and
+/// injected faults. Single-threaded: the HTTP server's event loop owns it.
+public final class SimulatedExchange {
+    /// What to do with one request.
+    public enum Outcome {
+        case respond(HTTPResponse)
+        /// Close the connection without answering.
+        case drop
+        /// Answer after a delay (injected latency).
+        case delayed(Double, HTTPResponse?)
+    }
+
+    public struct Stats: Sendable {
+        public var requests = 0
+        public var ordersPlaced = 0
+        public var rateLimited = 0
+        public var faultsInjected = 0
+    }
+
+    var markets: [String: SimMarket] = [:]
+    let symbolOrder: [String]
+    var balances: [String: SimBalance] = [:]
+    var orders: [Int64: SimOrder] = [:]
+    var orderByClientID: [String: Int64] = [:]
+    var trades: [String: [SimFill]] = [:]
+    var nextOrderID: Int64 = 1
+    var nextTradeID: Int64 = 1
+    public let takerFee: Double
+    public let makerFee: Double
+    public var faults: TradingConfig.Faults
+    var limiter: WeightLimiter
+    var faultRandom: SeededRandom
+    let speed: Double
+    let startWall: Double
+    public private(set) var stats = Stats()
+
+    public init(config: TradingConfig.Simulator, symbols: [String], now: Double) throws {
+        takerFee = config.takerFee
+        makerFee = config.makerFee
+        faults = config.faults
+        limiter = WeightLimiter(limit: config.weightLimit, window: config.rateWindow)
+        faultRandom = SeededRandom(seed: config.seed, stream: "faults")
+        speed = config.speed
+        startWall = now
+        symbolOrder = symbols
+        let startSecond = Int64(now)
+        for symbol in symbols {
+            guard let (base, quote) = TradingConfig.splitSymbol(symbol) else { throw SimError("'\(symbol)' is not a spot symbol like BTCUSDT") }
+            let known = SimulatedExchange.defaults[base] ?? (price: 10, volatility: 0.8)
+            let custom = config.markets[symbol]
+            let price = custom?.price ?? known.price
+            var replay: [Bar] = []
+            if let path = config.replay[symbol] {
+                let text: String
+                do { text = try String(decoding: FileSystem.readFile(path), as: UTF8.self) } catch { throw SimError("cannot read replay file \(path) for \(symbol): \(error)") }
+                do { replay = try OHLCVCSV.parse(text) } catch { throw SimError("\(path): \(error)") }
+                guard replay.count >= 2 else { throw SimError("\(path): replay needs at least 2 bars, found \(replay.count)") }
+            }
+            let tick = custom?.tickSize ?? SimulatedExchange.tick(for: price)
+            let step = custom?.stepSize ?? SimulatedExchange.step(for: price)
+            markets[symbol] = SimMarket(
+                symbol: symbol, base: base, quote: quote, price: price, volatility: custom?.volatility ?? known.volatility,
+                tickSize: tick, stepSize: step, seed: config.seed, startSecond: startSecond, historyBars: config.historyBars, replay: replay)
+            for asset in [base, quote] where balances[asset] == nil { balances[asset] = SimBalance(free: 0, locked: 0) }
+        }
+        for (asset, amount) in config.balances { balances[asset] = SimBalance(free: amount, locked: 0) }
+    }
+
+    /// Starting prices and volatilities of well-known bases, so default paths look familiar.
+    static let defaults: [String: (price: Double, volatility: Double)] = [
+        "BTC": (65_000, 0.6), "ETH": (3_400, 0.75), "BNB": (580, 0.7), "SOL": (150, 1.0), "XRP": (0.6, 0.9),
+        "ADA": (0.45, 0.95), "DOGE": (0.15, 1.1), "AVAX": (35, 1.0), "DOT": (7, 0.9), "LINK": (15, 0.95),
+        "MATIC": (0.7, 1.0), "LTC": (80, 0.8), "TRX": (0.12, 0.7), "ATOM": (9, 0.9), "UNI": (8, 1.0),
+    ]
+
+    static func tick(for price: Double) -> Double {
+        price >= 1000 ? 0.01 : price >= 10 ? 0.01 : price >= 1 ? 0.001 : 0.0001
+    }
+
+    static func step(for price: Double) -> Double {
+        price >= 10_000 ? 0.00001 : price >= 100 ? 0.0001 : price >= 1 ? 0.01 : 1
+    }
+
+    // MARK: Time
+
+    /// Simulated seconds since the epoch at wall time `now`.
+    func simSecond(_ now: Double) -> Int64 { Int64(startWall + (now - startWall) * speed) }
+
+    /// Moves every market to `now` and fills resting limit orders the prices crossed.
+    public func advance(now: Double) {
+        let second = simSecond(now)
+        for symbol in symbolOrder { markets[symbol]!.advance(to: second) }
+        matchRestingOrders(now: now)
+    }
+
+    func advance(_ symbol: String, now: Double) {
+        markets[symbol]?.advance(to: simSecond(now))
+    }
+
+    public func lastPrice(_ symbol: String) -> Double? { markets[symbol]?.lastPrice }
+
+    // MARK: Orders
+
+    struct Rejection: Error {
+        let status: Int
+        let code: Int
+        let message: String
+        init(_ code: Int, _ message: String, status: Int = 400) {
+            self.status = status
+            self.code = code
+            self.message = message
+        }
+    }
+
+    func placeOrder(symbol: String, side: String, type: String, quantity: Double, price: Double?, timeInForce: String,
+                    clientOrderId: String?, now: Double) throws(Rejection) -> SimOrder {
+        guard var market = markets[symbol] else { throw Rejection(-1121, "Invalid symbol.") }
+        market.advance(to: simSecond(now))
+        markets[symbol] = market
+        if let id = clientOrderId, orderByClientID[id] != nil { throw Rejection(-2010, "Duplicate order sent.") }
+        let qty = DecimalText.floor(quantity, step: market.stepSize)
+        guard qty > 0, abs(qty - quantity) < market.stepSize * 1e-6 else {
+            throw Rejection(-1013, "Filter failure: LOT_SIZE (quantity \(quantity) is not a positive multiple of step size \(market.stepSize))")
+        }
+        let reference = price ?? market.lastPrice
+        if let price {
+            guard abs(DecimalText.round(price, step: market.tickSize) - price) < market.tickSize * 1e-6 else {
+                throw Rejection(-1013, "Filter failure: PRICE_FILTER (price \(price) is not a multiple of tick size \(market.tickSize))")
+            }
+        }
+        guard qty * reference >= market.minNotional else {
+            throw Rejection(-1013, "Filter failure: NOTIONAL (order value \(qty * reference) is below the minimum of \(market.minNotional))")
+        }
+        let ms = Int64(now * 1000)
+        var order = SimOrder(orderId: nextOrderID, clientOrderId: clientOrderId ?? "sim-\(nextOrderID)", symbol: symbol, side: side, type: type,
+                             timeInForce: type == "MARKET" ? "GTC" : timeInForce, price: price ?? 0, origQty: qty, time: ms, updateTime: ms)
+        // Walk the opposite side of the book, up to the limit price for limit orders.
+        let isBuy = side == "BUY"
+        var fills: [(price: Double, qty: Double)] = []
+        var left = qty
+        var level = 0
+        while left > 0 && level < 1000 {
+            let (p, q) = market.level(side: isBuy ? .ask : .bid, level)
+            if let price, isBuy ? p > price : p < price { break }
+            let take = min(left, q)
+            fills.append((p, take))
+            left = DecimalText.round(left - take, step: market.stepSize * 1e-3)
+            level += 1
+        }
+        let filledQty = fills.reduce(0) { $0 + $1.qty }
+        let filledQuote = fills.reduce(0) { $0 + $1.price * $1.qty }
+        let fee = filledQuote * takerFee
+        // Funds: buys pay quote (+ fee), sells deliver base.
+        let restingQty = type == "LIMIT" && timeInForce == "GTC" ? qty - filledQty : 0
+        if isBuy {
+            let need = filledQuote + fee + restingQty * (price ?? 0) * (1 + makerFee)
+            guard (balances[market.quoteAsset]?.free ?? 0) + 1e-9 >= need else {
+                throw Rejection(-2010, "Account has insufficient balance for requested action.")
+            }
+        } else {
+            guard (balances[market.baseAsset]?.free ?? 0) + 1e-12 >= qty else {
+                throw Rejection(-2010, "Account has insufficient balance for requested action.")
+            }
+        }
+        if type == "LIMIT" && timeInForce == "FOK" && filledQty < qty { fills = [] }
+        for fill in fills { apply(&order, market: market, price: fill.price, qty: fill.qty, maker: false, now: ms) }
+        if order.executedQty >= qty - 1e-12 {
+            order.status = .filled
+        } else if type == "MARKET" || timeInForce != "GTC" {
+            order.status = .expired
+        } else {
+            order.status = order.executedQty > 0 ? .partiallyFilled : .new
+            order.locked = isBuy ? order.remaining * order.price * (1 + makerFee) : order.remaining
+            move(isBuy ? market.quoteAsset : market.baseAsset, freeToLocked: order.locked)
+        }
+        orders[order.orderId] = order
+        orderByClientID[order.clientOrderId] = order.orderId
+        nextOrderID += 1
+        stats.ordersPlaced += 1
+        return order
+    }
+
+    private func apply(_ order: inout SimOrder, market: SimMarket, price: Double, qty: Double, maker: Bool, now: Int64) {
+        let quote = price * qty
+        let fee = quote * (maker ? makerFee : takerFee)
+        let isBuy = order.side == "BUY"
+        if isBuy {
+            if maker { unlock(market.quoteAsset, quote * (1 + makerFee), from: &order) }
+            balances[market.quoteAsset, default: SimBalance(free: 0, locked: 0)].free -= quote + fee
+            balances[market.baseAsset, default: SimBalance(free: 0, locked: 0)].free += qty
+        } else {
+            if maker { unlock(market.baseAsset, qty, from: &order) }
+            balances[market.baseAsset, default: SimBalance(free: 0, locked: 0)].free -= qty
+            balances[market.quoteAsset, default: SimBalance(free: 0, locked: 0)].free += quote - fee
+        }
+        let fill = SimFill(tradeId: nextTradeID, orderId: order.orderId, symbol: order.symbol, price: price, qty: qty, commission: fee,
+                           commissionAsset: market.quoteAsset, time: now, isBuyer: isBuy, isMaker: maker)
+        nextTradeID += 1
+        order.fills.append(fill)
+        order.executedQty += qty
+        order.cumulativeQuote += quote
+        order.updateTime = now
+        trades[order.symbol, default: []].append(fill)
+    }
+
+    private func move(_ asset: String, freeToLocked amount: Double) {
+        balances[asset, default: SimBalance(free: 0, locked: 0)].free -= amount
+        balances[asset, default: SimBalance(free: 0, locked: 0)].locked += amount
+    }
+
+    private func unlock(_ asset: String, _ amount: Double, from order: inout SimOrder) {
+        let released = min(amount, order.locked)
+        order.locked -= released
+        balances[asset, default: SimBalance(free: 0, locked: 0)].locked -= released
+        balances[asset, default: SimBalance(free: 0, locked: 0)].free += released
+    }
+
+    func cancel(symbol: String, orderId: Int64?, clientOrderId: String?, now: Double) throws(Rejection) -> SimOrder {
+        guard let market = markets[symbol] else { throw Rejection(-1121, "Invalid symbol.") }
+        guard let id = orderId ?? clientOrderId.flatMap({ orderByClientID[$0] }), var order = orders[id], order.symbol == symbol else {
+            throw Rejection(-2011, "Unknown order sent.")
+        }
+        guard order.isOpen else { throw Rejection(-2011, "Unknown order sent.") }
+        unlock(order.side == "BUY" ? market.quoteAsset : market.baseAsset, order.locked, from: &order)
+        order.status = .canceled
+        order.updateTime = Int64(now * 1000)
+        orders[id] = order
+        return order
+    }
+
+    func find(symbol: String, orderId: Int64?, clientOrderId: String?) -> SimOrder? {
+        guard let id = orderId ?? clientOrderId.flatMap({ orderByClientID[$0] }), let order = orders[id], order.symbol == symbol else { return nil }
+        return order
+    }
+
+    private func matchRestingOrders(now: Double) {
+        let ms = Int64(now * 1000)
+        for id in orders.keys.sorted() {
+            guard var order = orders[id], order.isOpen, let market = markets[order.symbol] else { continue }
+            let crossed = order.side == "BUY" ? market.bestAsk <= order.price : market.bestBid >= order.price
+            guard crossed else { continue }
+            apply(&order, market: market, price: order.price, qty: order.remaining, maker: true, now: ms)
+            // Whatever the rounding left locked goes back.
+            unlock(order.side == "BUY" ? market.quoteAsset : market.baseAsset, order.locked, from: &order)
+            order.status = .filled
+            orders[id] = order
+        }
+    }
+
+    func recordRequest() { stats.requests += 1 }
+    func recordRateLimited() { stats.rateLimited += 1 }
+    func recordFault() { stats.faultsInjected += 1 }
+}
+
+public struct SimError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+

@@ -1,0 +1,194 @@
+/// Why a byte stream is not HTTP/1.1 we accept; `status` is what a server answers before closing.
+public struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let status: Int
+    public let message: String
+    public init(_ status: Int, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+/// An incremental HTTP/1.x parser for either side of a connection: bytes go in as they arrive
+/// (one at a time or many messages at once, pipelined), complete messages come out. Bodies are
+/// framed by Content-Length or chunked transfer coding; a response with neither runs to EOF.
+public struct HTTPParser: Sendable {
+    public enum Kind: Sendable { case request, response }
+
+    public let kind: Kind
+    public let maxHeadBytes: Int
+    public let maxBodyBytes: Int
+    private var buffer: [UInt8] = []
+    private var start = 0
+
+    public init(_ kind: Kind, maxHeadBytes: Int = 16 << 10, maxBodyBytes: Int = 8 << 20) {
+        self.kind = kind
+        self.maxHeadBytes = maxHeadBytes
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// Bytes received but not yet part of a returned message.
+    public var bufferedCount: Int { buffer.count - start }
+
+    public mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        if start > 0 && start >= buffer.count / 2 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    public mutating func nextRequest() throws(HTTPParseError) -> HTTPRequest? {
+        guard let (head, body) = try next(atEOF: false) else { return nil }
+        let parts = head.startLine.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isUppercase || $0 == "-" }),
+              parts[1].first == "/" || parts[1] == "*" else {
+            throw HTTPParseError(400, "malformed request line '\(head.startLine.prefix(80))'")
+        }
+        let minor = try version(parts[2])
+        return HTTPRequest(method: String(parts[0]), target: String(parts[1]), headers: head.headers, body: body, minorVersion: minor)
+    }
+
+    /// `atEOF`: the peer closed; a response without a length ends here.
+    public mutating func nextResponse(atEOF: Bool = false) throws(HTTPParseError) -> HTTPResponse? {
+        guard let (head, body) = try next(atEOF: atEOF) else { return nil }
+        let parts = head.startLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count >= 2, let status = Int(parts[1]), (100...599).contains(status), parts[1].count == 3 else {
+            throw HTTPParseError(502, "malformed status line '\(head.startLine.prefix(80))'")
+        }
+        _ = try version(parts[0])
+        return HTTPResponse(status: status, headers: head.headers, body: body)
+    }
+
+    private func version(_ text: Substring) throws(HTTPParseError) -> Int {
+        switch text {
+        case "HTTP/1.1": 1
+        case "HTTP/1.0": 0
+        default: throw HTTPParseError(505, "unsupported protocol version '\(text.prefix(20))'")
+        }
+    }
+
+    private struct Head {
+        var startLine: String
+        var headers: HTTPHeaders
+    }
+
+    private mutating func next(atEOF: Bool) throws(HTTPParseError) -> (Head, [UInt8])? {
+        // Skip the empty lines RFC 9112 allows before a message.
+        while start < buffer.count, buffer[start] == 0x0D || buffer[start] == 0x0A {
+            if buffer[start] == 0x0D, start + 1 >= buffer.count { return nil }
+            start += 1
+        }
+        guard let (lines, headEnd) = try headLines() else { return nil }
+        guard let first = lines.first else { return nil }
+        var headers = HTTPHeaders()
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
+                throw HTTPParseError(400, "malformed header line '\(String(decoding: line.prefix(80), as: UTF8.self))'")
+            }
+            let name = line[line.startIndex..<colon]
+            guard name.allSatisfy(HTTPParser.isTokenByte) else {
+                throw HTTPParseError(400, "invalid header name '\(String(decoding: name.prefix(80), as: UTF8.self))'")
+            }
+            let value = line[(colon + 1)...].drop { $0 == 0x20 || $0 == 0x09 }
+            var trimmed = value[...]
+            while let last = trimmed.last, last == 0x20 || last == 0x09 { trimmed = trimmed.dropLast() }
+            headers.add(String(decoding: name, as: UTF8.self), String(decoding: trimmed, as: UTF8.self))
+        }
+        let head = Head(startLine: String(decoding: first, as: UTF8.self), headers: headers)
+        let statusLess = kind == .response && head.startLine.split(separator: " ").dropFirst().first.map { $0 == "204" || $0 == "304" || $0.hasPrefix("1") } == true
+
+        if let te = headers["transfer-encoding"] {
+            guard te.lowercased() == "chunked" else { throw HTTPParseError(501, "unsupported transfer-encoding '\(te)'") }
+            guard let (body, end) = try chunkedBody(from: headEnd) else { return nil }
+            start = end
+            return (head, body)
+        }
+        if let lengthText = headers["content-length"] {
+            guard let length = Int(lengthText), length >= 0, lengthText.allSatisfy(\.isNumber) else {
+                throw HTTPParseError(400, "invalid content-length '\(lengthText.prefix(40))'")
+            }
+            guard length <= maxBodyBytes else { throw HTTPParseError(413, "body of \(length) bytes exceeds the limit of \(maxBodyBytes)") }
+            guard buffer.count - headEnd >= length else { return nil }
+            start = headEnd + length
+            return (head, Array(buffer[headEnd..<start]))
+        }
+        if kind == .request || statusLess {
+            start = headEnd
+            return (head, [])
+        }
+        // A response without framing runs until the connection closes.
+        guard atEOF else {
+            guard buffer.count - headEnd <= maxBodyBytes else { throw HTTPParseError(413, "body exceeds the limit of \(maxBodyBytes) bytes") }
+            return nil
+        }
+        let body = Array(buffer[headEnd...])
+        start = buffer.count
+        return (head, body)
+    }
+
+    /// The head's lines (without line ends) and where the body starts, once the blank line arrived.
+    private func headLines() throws(HTTPParseError) -> ([ArraySlice<UInt8>], Int)? {
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = start
+        var i = start
+        while i < buffer.count {
+            if buffer[i] == 0x0A {
+                var end = i
+                if end > lineStart, buffer[end - 1] == 0x0D { end -= 1 }
+                if end == lineStart { return (lines, i + 1) }
+                lines.append(buffer[lineStart..<end])
+                lineStart = i + 1
+            } else if buffer[i] == 0 {
+                throw HTTPParseError(400, "NUL byte in the message head")
+            }
+            i += 1
+            if i - start > maxHeadBytes { throw HTTPParseError(431, "message head exceeds \(maxHeadBytes) bytes") }
+        }
+        return nil
+    }
+
+    private func chunkedBody(from offset: Int) throws(HTTPParseError) -> ([UInt8], Int)? {
+        var body: [UInt8] = []
+        var i = offset
+        while true {
+            guard let lineEnd = buffer[i...].firstIndex(of: 0x0A) else {
+                if buffer.count - i > 1024 { throw HTTPParseError(400, "chunk size line too long") }
+                return nil
+            }
+            var sizeText = buffer[i..<lineEnd]
+            if sizeText.last == 0x0D { sizeText = sizeText.dropLast() }
+            if let semicolon = sizeText.firstIndex(of: UInt8(ascii: ";")) { sizeText = sizeText[..<semicolon] }
+            guard !sizeText.isEmpty, sizeText.count <= 15, let size = Int(String(decoding: sizeText, as: UTF8.self), radix: 16) else {
+                throw HTTPParseError(400, "malformed chunk size")
+            }
+            i = lineEnd + 1
+            if size == 0 {
+                // Trailer fields, then a blank line.
+                while true {
+                    guard let end = buffer[i...].firstIndex(of: 0x0A) else { return nil }
+                    let blank = end == i || (end == i + 1 && buffer[i] == 0x0D)
+                    i = end + 1
+                    if blank { return (body, i) }
+                }
+            }
+            guard body.count + size <= maxBodyBytes else { throw HTTPParseError(413, "body exceeds the limit of \(maxBodyBytes) bytes") }
+            guard buffer.count - i >= size + 1 else { return nil }
+            body.append(contentsOf: buffer[i..<(i + size)])
+            i += size
+            if buffer[i] == 0x0D {
+                guard i + 1 < buffer.count else { return nil }
+                i += 1
+            }
+            guard buffer[i] == 0x0A else { throw HTTPParseError(400, "chunk data not followed by a line end") }
+            i += 1
+        }
+    }
+
+    static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        default: Array("!#$%&'*+-.^_`|~".utf8).contains(b)
+        }
+    }
+}
