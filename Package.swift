@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["SystemKit", "JSON"], swiftSettings: strict),
         .target(name: "MarketData", swiftSettings: strict),
         .target(name: "ExchangeSim", dependencies: ["HTTP", "JSON", "MarketData", "SuperBotConfig", "SystemKit"], swiftSettings: strict),
+        .target(name: "ExchangeConnector", dependencies: ["HTTP", "JSON", "MarketData", "SystemKit"], swiftSettings: strict),
         .executableTarget(name: "exchange-sim", dependencies: ["ExchangeSim", "HTTP", "SuperBotConfig", "SuperBotLog", "SystemKit"], swiftSettings: strict),
         .executableTarget(name: "superbot", dependencies: ["SuperBotDaemon"], swiftSettings: strict),
         .executableTarget(name: "superbot-cli", dependencies: ["SuperBotCLI"], swiftSettings: strict),

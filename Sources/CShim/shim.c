@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <sys/eventfd.h>
 #include "CShim.h"
 #include <errno.h>
 #include <signal.h>
@@ -73,3 +74,5 @@ int sb_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int 
 }
 
 int sb_accept_nonblocking(int listener) { return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+
+int sb_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }

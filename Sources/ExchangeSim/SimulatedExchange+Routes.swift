@@ -204,7 +204,7 @@ extension SimulatedExchange {
     private func exchangeInfo(now: Double) -> JSON {
         [
             "timezone": "UTC", "serverTime": JSON(Double(Int64(now * 1000))),
-            "rateLimits": [["rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": JSON(limiter.limit)]],
+            "rateLimits": [rateLimitJSON],
             "symbols": .array(symbolOrder.map { s in
                 let m = markets[s]!
                 return [
@@ -220,6 +220,14 @@ extension SimulatedExchange {
                 ]
             }),
         ]
+    }
+
+    /// The weight window as Binance states it (minutes, or seconds for the short windows tests use).
+    private var rateLimitJSON: JSON {
+        let window = Int(limiter.window.rounded())
+        let minutes = window % 60 == 0
+        return ["rateLimitType": "REQUEST_WEIGHT", "interval": minutes ? "MINUTE" : "SECOND", "intervalNum": JSON(minutes ? window / 60 : max(1, window)),
+                "limit": JSON(limiter.limit)]
     }
 
     func orderJSON(_ o: SimOrder, full: Bool) -> JSON {

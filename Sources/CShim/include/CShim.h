@@ -19,6 +19,8 @@ int sb_signalfd(const int *signals, int count);
 int sb_signalfd_read(int fd);
 
 int sb_pidfd_open(pid_t pid);
+/// A non-blocking, close-on-exec eventfd: how another thread wakes an event loop.
+int sb_eventfd(void);
 int sb_set_child_subreaper(void);
 /// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC; -1 when nothing is pending.
 int sb_accept_nonblocking(int listener);

@@ -1,0 +1,110 @@
+import JSON
+import MarketData
+
+/// What an engine needs from an exchange. `ExchangeClient` speaks it over HTTP; tests use
+/// in-memory fakes to crash an engine at any step without a network.
+public protocol ExchangeAPI: Sendable {
+    func tickerPrice(_ symbol: String) async throws -> Double
+    func klines(_ symbol: String, interval: String, limit: Int) async throws -> [Bar]
+    func symbolRules(_ symbol: String) async throws -> SymbolRules
+    /// Places an order; `clientOrderId` makes a retried placement safe (the exchange refuses a duplicate).
+    func placeOrder(_ order: NewOrder) async throws -> OrderResult
+    /// The order with this client id, or nil if the exchange never received it.
+    func queryOrder(symbol: String, clientOrderId: String) async throws -> OrderResult?
+    /// The fills of one order (what a placement's lost reply would have carried).
+    func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill]
+}
+
+public enum OrderSide: String, Sendable, Equatable { case buy = "BUY", sell = "SELL" }
+
+public struct NewOrder: Sendable, Equatable {
+    public var symbol: String
+    public var side: OrderSide
+    public var type: String
+    public var quantity: Double
+    public var price: Double?
+    public var clientOrderId: String
+
+    public init(symbol: String, side: OrderSide, quantity: Double, clientOrderId: String, type: String = "MARKET", price: Double? = nil) {
+        self.symbol = symbol
+        self.side = side
+        self.type = type
+        self.quantity = quantity
+        self.price = price
+        self.clientOrderId = clientOrderId
+    }
+}
+
+/// One execution. `tradeId` is the exchange's identity for it: the journal never counts one twice.
+public struct Fill: Sendable, Equatable {
+    public var tradeId: Int64
+    public var price: Double
+    public var qty: Double
+    public var commission: Double
+    public var commissionAsset: String
+
+    public init(tradeId: Int64, price: Double, qty: Double, commission: Double, commissionAsset: String) {
+        self.tradeId = tradeId
+        self.price = price
+        self.qty = qty
+        self.commission = commission
+        self.commissionAsset = commissionAsset
+    }
+}
+
+public struct OrderResult: Sendable, Equatable {
+    public var symbol: String
+    public var orderId: Int64
+    public var clientOrderId: String
+    public var side: OrderSide
+    public var status: String
+    public var executedQty: Double
+    public var fills: [Fill]
+
+    public init(symbol: String, orderId: Int64, clientOrderId: String, side: OrderSide, status: String, executedQty: Double, fills: [Fill]) {
+        self.symbol = symbol
+        self.orderId = orderId
+        self.clientOrderId = clientOrderId
+        self.side = side
+        self.status = status
+        self.executedQty = executedQty
+        self.fills = fills
+    }
+
+    public var isFinal: Bool { ["FILLED", "CANCELED", "EXPIRED", "REJECTED", "EXPIRED_IN_MATCH"].contains(status) }
+}
+
+/// LOT_SIZE, PRICE_FILTER and NOTIONAL of one symbol.
+public struct SymbolRules: Sendable, Equatable {
+    public var symbol: String
+    public var baseAsset: String
+    public var quoteAsset: String
+    public var tickSize: Double
+    public var stepSize: Double
+    public var minQty: Double
+    public var minNotional: Double
+
+    public init(symbol: String, baseAsset: String, quoteAsset: String, tickSize: Double, stepSize: Double, minQty: Double, minNotional: Double) {
+        self.symbol = symbol
+        self.baseAsset = baseAsset
+        self.quoteAsset = quoteAsset
+        self.tickSize = tickSize
+        self.stepSize = stepSize
+        self.minQty = minQty
+        self.minNotional = minNotional
+    }
+}
+
+public struct BookTicker: Sendable, Equatable {
+    public var bidPrice, bidQty, askPrice, askQty: Double
+}
+
+public struct OrderBook: Sendable, Equatable {
+    public var lastUpdateId: Int64
+    public var bids: [(price: Double, qty: Double)]
+    public var asks: [(price: Double, qty: Double)]
+
+    public static func == (a: OrderBook, b: OrderBook) -> Bool {
+        a.lastUpdateId == b.lastUpdateId && a.bids.elementsEqual(b.bids, by: ==) && a.asks.elementsEqual(b.asks, by: ==)
+    }
+}

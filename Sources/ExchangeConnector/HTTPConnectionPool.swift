@@ -1,0 +1,371 @@
+import Dispatch
+import Glibc
+import HTTP
+import Synchronization
+import SystemKit
+
+/// Keep-alive HTTP/1.1 connections to one host, driven by one event-loop thread: callers `await`
+/// a response while no thread of theirs blocks. Between `min` and `max` connections are kept;
+/// idle ones close after `idleTimeout` (down to `min`), and an idle connection the server closed
+/// is noticed at once (it is watched) and never handed out.
+public final class HTTPConnectionPool: Sendable {
+    public struct Settings: Sendable {
+        public var host: String
+        public var port: UInt16
+        public var minConnections = 2
+        public var maxConnections = 10
+        public var connectTimeout = 5.0
+        public var requestTimeout = 5.0
+        public var idleTimeout = 300.0
+
+        public init(host: String, port: UInt16) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    public struct Stats: Sendable, Equatable {
+        public var opened = 0
+        public var reused = 0
+        public var closed = 0
+        public var failedConnects = 0
+        public var open = 0
+        public var idle = 0
+        public var queued = 0
+        public var requests = 0
+    }
+
+    struct Job {
+        var request: [UInt8]
+        var deadline: Double
+        var continuation: CheckedContinuation<HTTPResponse, any Error>
+    }
+
+    /// What callers and the loop thread share.
+    final class Shared: Sendable {
+        let inbox = Mutex<(jobs: [Job], stopping: Bool)>(([], false))
+        let stats = Mutex(Stats())
+    }
+
+    public let settings: Settings
+    private let shared = Shared()
+    private let waker: LoopWaker
+
+    public init(_ settings: Settings) throws {
+        self.settings = settings
+        let loop = try EventLoop()
+        let core = PoolCore(settings: settings, loop: loop)
+        let shared = self.shared
+        core.onStats = { stats in shared.stats.withLock { $0 = stats } }
+        core.isStopping = { shared.inbox.withLock { $0.stopping } }
+        waker = try LoopWaker(loop: loop) {
+            let (jobs, stopping) = shared.inbox.withLock { state -> ([Job], Bool) in
+                defer { state.jobs = [] }
+                return (state.jobs, state.stopping)
+            }
+            core.enqueue(jobs)
+            if stopping {
+                core.shutdown()
+                loop.stop()
+            }
+        }
+        let owned = Unchecked((core, loop))
+        DispatchQueue(label: "superbot.http-pool").async {
+            owned.value.0.start()
+            owned.value.1.run()
+        }
+    }
+
+    deinit { shutdown() }
+
+    public var stats: Stats { shared.stats.withLock { $0 } }
+
+    /// Sends one request (with `Host` added) and returns the whole response.
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let bytes = request.serialized(host: "\(settings.host):\(settings.port)")
+        return try await withCheckedThrowingContinuation { continuation in
+            let accepted = shared.inbox.withLock { state -> Bool in
+                guard !state.stopping else { return false }
+                state.jobs.append(Job(request: bytes, deadline: Clock.monotonic() + settings.requestTimeout, continuation: continuation))
+                return true
+            }
+            guard accepted else { return continuation.resume(throwing: ExchangeError.transport("the connection pool is shut down", requestSent: false)) }
+            waker.wake()
+        }
+    }
+
+    public func shutdown() {
+        let first = shared.inbox.withLock { state -> Bool in
+            defer { state.stopping = true }
+            return !state.stopping
+        }
+        if first { waker.wake() }
+    }
+}
+
+/// Lets the loop thread's closures refer to values created before it started.
+final class Unchecked<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// The pool's state; touched only on the loop thread.
+final class PoolCore {
+    final class Conn {
+        let fd: Int32
+        var connecting = true
+        var job: HTTPConnectionPool.Job?
+        var output: [UInt8] = []
+        var outputOffset = 0
+        var sent = false
+        var parser = HTTPParser(.response)
+        var idleSince = Clock.monotonic()
+        var openedAt = Clock.monotonic()
+        var uses = 0
+        init(fd: Int32) { self.fd = fd }
+    }
+
+    let settings: HTTPConnectionPool.Settings
+    let loop: EventLoop
+    private var conns: [Int32: Conn] = [:]
+    private var idle: [Conn] = []
+    private var queue: [HTTPConnectionPool.Job] = []
+    private var buffer = [UInt8](repeating: 0, count: 65536)
+    private(set) var stats = HTTPConnectionPool.Stats()
+    var onStats: (HTTPConnectionPool.Stats) -> Void = { _ in }
+    /// Polled by the sweep, so a shutdown whose wake-up was lost still stops the loop.
+    var isStopping: () -> Bool = { false }
+    private var stopped = false
+
+    init(settings: HTTPConnectionPool.Settings, loop: EventLoop) {
+        self.settings = settings
+        self.loop = loop
+    }
+
+    func start() {
+        warm()
+        sweep()
+    }
+
+    func enqueue(_ jobs: [HTTPConnectionPool.Job]) {
+        stats.requests += jobs.count
+        queue.append(contentsOf: jobs)
+        dispatch()
+    }
+
+    func shutdown() {
+        stopped = true
+        for job in queue { job.continuation.resume(throwing: ExchangeError.transport("the connection pool is shut down", requestSent: false)) }
+        queue = []
+        for conn in Array(conns.values) { close(conn, failing: ExchangeError.transport("the connection pool is shut down", requestSent: conn.sent)) }
+    }
+
+    private func dispatch() {
+        while !queue.isEmpty {
+            if let conn = idle.popLast() {
+                conn.uses += 1
+                stats.reused += 1
+                assign(queue.removeFirst(), to: conn)
+            } else if conns.count < settings.maxConnections {
+                // A new connection picks up the head of the queue once it is up.
+                let connecting = conns.values.filter { $0.connecting }.count
+                if connecting >= queue.count { break }
+                open()
+                if conns.values.filter({ $0.connecting }).count == connecting { break }
+            } else {
+                break
+            }
+        }
+        publishStats()
+    }
+
+    private func warm() {
+        while !stopped && conns.count < settings.minConnections {
+            let before = conns.count
+            open()
+            if conns.count == before { break }
+        }
+    }
+
+    private func open() {
+        let fd: Int32
+        do {
+            fd = try Socket.connectTCP(host: settings.host, port: settings.port, nonBlocking: true)
+        } catch {
+            connectFailed("\(error)")
+            return
+        }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let conn = Conn(fd: fd)
+        conns[fd] = conn
+        stats.opened += 1
+        do {
+            try loop.register(fd, [.writable, .hangup]) { [unowned self] events in onEvents(conn, events) }
+        } catch {
+            conns.removeValue(forKey: fd)
+            Glibc.close(fd)
+            connectFailed("\(error)")
+        }
+    }
+
+    /// A connect that fails fails the oldest waiting request (the retry layer decides what next),
+    /// so a server that is down never leaves callers hanging.
+    private func connectFailed(_ message: String) {
+        stats.failedConnects += 1
+        if !queue.isEmpty {
+            queue.removeFirst().continuation.resume(throwing: ExchangeError.transport(message, requestSent: false))
+        }
+    }
+
+    private func onEvents(_ conn: Conn, _ events: EventLoop.Events) {
+        guard conns[conn.fd] === conn else { return }
+        if conn.connecting {
+            let error = Socket.pendingError(conn.fd)
+            guard error == 0, !events.contains(.error) else {
+                let message = String(cString: strerror(error == 0 ? ECONNREFUSED : error))
+                removeConn(conn)
+                connectFailed("connect to \(settings.host):\(settings.port): \(message)")
+                dispatch()
+                return
+            }
+            conn.connecting = false
+            loop.modify(conn.fd, [.readable, .hangup])
+            makeIdle(conn)
+            dispatch()
+            return
+        }
+        if events.contains(.writable) { flush(conn) }
+        if events.contains(.readable) || events.contains(.hangup) || events.contains(.error) { read(conn) }
+    }
+
+    private func assign(_ job: HTTPConnectionPool.Job, to conn: Conn) {
+        conn.job = job
+        conn.output = job.request
+        conn.outputOffset = 0
+        conn.sent = false
+        conn.parser = HTTPParser(.response)
+        flush(conn)
+    }
+
+    private func flush(_ conn: Conn) {
+        while conn.outputOffset < conn.output.count {
+            let n = conn.output.withUnsafeBytes { send(conn.fd, $0.baseAddress! + conn.outputOffset, $0.count - conn.outputOffset, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                conn.sent = true
+                conn.outputOffset += n
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                loop.modify(conn.fd, [.readable, .writable, .hangup])
+                return
+            }
+            let message = String(cString: strerror(errno))
+            return close(conn, failing: ExchangeError.transport("send: \(message)", requestSent: conn.sent))
+        }
+        conn.output = []
+        loop.modify(conn.fd, [.readable, .hangup])
+    }
+
+    private func read(_ conn: Conn) {
+        var eof = false
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(conn.fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                conn.parser.append(buffer[0..<n])
+                if n < buffer.count { break }
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+            eof = true
+            break
+        }
+        guard let job = conn.job else {
+            // The server closed (or wrote to) an idle connection: it is no longer usable.
+            removeConn(conn)
+            warm()
+            return
+        }
+        do {
+            if let response = try conn.parser.nextResponse(atEOF: eof) {
+                conn.job = nil
+                job.continuation.resume(returning: response)
+                if eof || !response.keepAlive || conn.parser.bufferedCount > 0 {
+                    removeConn(conn)
+                } else {
+                    makeIdle(conn)
+                }
+                dispatch()
+                return
+            }
+        } catch {
+            return close(conn, failing: ExchangeError.malformed("HTTP: \(error.message)"))
+        }
+        if eof {
+            close(conn, failing: ExchangeError.transport("the server closed the connection before answering", requestSent: conn.sent))
+        }
+    }
+
+    private func makeIdle(_ conn: Conn) {
+        conn.idleSince = Clock.monotonic()
+        idle.append(conn)
+    }
+
+    private func close(_ conn: Conn, failing error: ExchangeError) {
+        let job = conn.job
+        conn.job = nil
+        removeConn(conn)
+        job?.continuation.resume(throwing: error)
+        if !stopped { dispatch() }
+    }
+
+    private func removeConn(_ conn: Conn) {
+        guard conns.removeValue(forKey: conn.fd) != nil else { return }
+        idle.removeAll { $0 === conn }
+        loop.unregister(conn.fd)
+        Glibc.close(conn.fd)
+        stats.closed += 1
+        publishStats()
+    }
+
+    /// Every 50 ms: time out requests and connects, close connections idle too long, keep `min` open.
+    private func sweep() {
+        loop.schedule(after: 0.05) { [weak self] in
+            guard let self, !stopped else { return }
+            if isStopping() {
+                shutdown()
+                loop.stop()
+                return
+            }
+            let now = Clock.monotonic()
+            for conn in Array(conns.values) {
+                if let job = conn.job, now > job.deadline {
+                    close(conn, failing: .timeout(requestSent: conn.sent))
+                } else if conn.connecting, now - conn.openedAt > settings.connectTimeout {
+                    removeConn(conn)
+                    connectFailed("connect to \(settings.host):\(settings.port) timed out")
+                }
+            }
+            let expired = queue.filter { now > $0.deadline }
+            if !expired.isEmpty {
+                queue.removeAll { now > $0.deadline }
+                for job in expired { job.continuation.resume(throwing: ExchangeError.timeout(requestSent: false)) }
+            }
+            while conns.count > settings.minConnections, let oldest = idle.first, now - oldest.idleSince > settings.idleTimeout {
+                removeConn(oldest)
+            }
+            warm()
+            dispatch()
+            sweep()
+        }
+    }
+
+    private func publishStats() {
+        stats.open = conns.count
+        stats.idle = idle.count
+        stats.queued = queue.count
+        onStats(stats)
+    }
+}
