@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "superbot", targets: ["superbot"]),
         .executable(name: "superbot-cli", targets: ["superbot-cli"]),
         .executable(name: "exchange-sim", targets: ["exchange-sim"]),
+        .executable(name: "trading-engine", targets: ["trading-engine"]),
     ],
     targets: [
         // Syscalls and _GNU_SOURCE constants that the Glibc module does not expose.
@@ -31,6 +32,9 @@ let package = Package(
         .target(name: "MarketData", swiftSettings: strict),
         .target(name: "ExchangeSim", dependencies: ["HTTP", "JSON", "MarketData", "SuperBotConfig", "SystemKit"], swiftSettings: strict),
         .target(name: "ExchangeConnector", dependencies: ["HTTP", "JSON", "MarketData", "SystemKit"], swiftSettings: strict),
+        .target(name: "Trading", dependencies: ["ExchangeConnector", "JSON", "MarketData", "SuperBotConfig", "SystemKit"], swiftSettings: strict),
+        .target(name: "Engines", dependencies: ["Trading", "ExchangeConnector", "JSON", "SuperBotConfig", "SuperBotLog", "SystemKit"], swiftSettings: strict),
+        .executableTarget(name: "trading-engine", dependencies: ["Engines", "ExchangeConnector", "JSON", "RPC", "SuperBotConfig", "SuperBotModule", "SystemKit"], swiftSettings: strict),
         .executableTarget(name: "exchange-sim", dependencies: ["ExchangeSim", "HTTP", "SuperBotConfig", "SuperBotLog", "SystemKit"], swiftSettings: strict),
         .executableTarget(name: "superbot", dependencies: ["SuperBotDaemon"], swiftSettings: strict),
         .executableTarget(name: "superbot-cli", dependencies: ["SuperBotCLI"], swiftSettings: strict),

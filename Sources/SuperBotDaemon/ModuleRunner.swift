@@ -175,6 +175,7 @@ final class ModuleRunner {
         env.append("SUPERBOT_MODULE=\(name)")
         env.append("SUPERBOT_SOCKET=\(FileSystem.absolute(daemon.socketPath))")
         env.append("SUPERBOT_LOG_DIR=\(FileSystem.absolute(FileSystem.resolve(daemon.config.logging.directory, against: base)))")
+        env.append("SUPERBOT_CONFIG_DIR=\(FileSystem.absolute(FileSystem.directoryName(daemon.config.file)))")
         if let token = daemon.config.ipc.authToken { env.append("SUPERBOT_TOKEN=\(token)") }
         for (key, value) in spec.env.sorted(by: { $0.key < $1.key }) {
             env.removeAll { $0.hasPrefix(key + "=") }

@@ -1,0 +1,229 @@
+import ExchangeConnector
+import JSON
+import MarketData
+import SuperBotConfig
+import SystemKit
+
+/// The steps of one cycle, in order; tests crash an engine at each of them.
+public enum CycleStep: String, Sendable, CaseIterable {
+    case marketData, signal, risk, intentJournaled, orderPlaced, fillJournaled, done, snapshot
+}
+
+/// What one cycle did, for logs, the bus and status.
+public struct CycleReport: Sendable {
+    public var price: Double
+    public var signal: Signal
+    public var decision: String?
+    public var order: OrderResult?
+    public var newFills: [Fill] = []
+    public var paused: String?
+}
+
+/// One symbol's trading logic and durable state, independent of how it is scheduled: market
+/// data → signal → risk → order → state update. Every fill is journaled (fsync) before the ledger
+/// counts it, an intent is journaled before an order is sent, and snapshots are atomic, so
+/// `recover()` after a crash at any step rebuilds the exact ledger and never sends an order twice.
+public final class EngineCore {
+    public let settings: TradingConfig.Engine
+    public let exchange: any ExchangeAPI
+    public private(set) var ledger: Ledger
+    public private(set) var strategy: SMACrossover
+    public private(set) var pending: (clientOrderId: String, side: OrderSide, qty: Double)?
+    public private(set) var cooldownUntil = 0.0
+    public private(set) var pausedReason: String?
+    public private(set) var lastSignal: Signal = .hold
+    public var crashHook: (CycleStep) throws -> Void = { _ in }
+    let journal: TradeJournal
+    let snapshotPath: String
+    private var seenTrades: Set<Int64> = []
+    private var nextSeq = 1
+    private var rules: SymbolRules?
+    private let risk: RiskManager
+
+    public init(settings: TradingConfig.Engine, exchange: any ExchangeAPI, dataDirectory: String) {
+        self.settings = settings
+        self.exchange = exchange
+        ledger = Ledger(initialCash: settings.initialCash)
+        strategy = SMACrossover(fast: settings.strategy.fast, slow: settings.strategy.slow)
+        journal = TradeJournal(path: "\(dataDirectory)/trades/\(settings.symbol).jsonl")
+        snapshotPath = "\(dataDirectory)/state/\(settings.symbol).json"
+        risk = RiskManager(settings.risk)
+    }
+
+    public var symbol: String { settings.symbol }
+
+    // MARK: Recovery
+
+    /// Loads the snapshot and replays the journal past it, then settles an order that was in
+    /// flight at the crash by asking the exchange (never by sending it again).
+    public func recover(now: Double) async throws {
+        let entries = try journal.load()
+        var ledger = Ledger(initialCash: settings.initialCash)
+        if FileSystem.exists(snapshotPath) {
+            let bytes = try FileSystem.readFile(snapshotPath)
+            guard let json = try? JSON.parse(bytes), let saved = json["ledger"].flatMap(Ledger.init(json:)) else {
+                throw SystemError("snapshot", errno: 22, detail: "\(snapshotPath) is not a snapshot; move it aside (the journal alone rebuilds the state)")
+            }
+            // A snapshot ahead of the journal cannot be trusted (the journal is written first).
+            if saved.lastSeq <= (entries.last?.seq ?? 0) {
+                ledger = saved
+                cooldownUntil = json["cooldown_until"]?.doubleValue ?? 0
+            }
+        }
+        var open: [String: (OrderSide, Double)] = [:]
+        var order: [String] = []
+        for entry in entries {
+            switch entry {
+            case .intent(_, _, let id, let side, let qty):
+                open[id] = (side, qty)
+                order.append(id)
+            case .fill(let seq, _, _, _, let fill, let side):
+                seenTrades.insert(fill.tradeId)
+                if seq > ledger.lastSeq { ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: feeInQuote(fill)) }
+            case .done(_, _, let id, _):
+                open.removeValue(forKey: id)
+            }
+            ledger.lastSeq = max(ledger.lastSeq, entry.seq)
+        }
+        nextSeq = (entries.last?.seq ?? 0) + 1
+        self.ledger = ledger
+        if let id = order.last(where: { open[$0] != nil }), let (side, qty) = open[id] { pending = (id, side, qty) }
+        if pending != nil { try await settlePending(now: now) }
+    }
+
+    /// Feeds exchange history to the strategy so the first live cycle can already trade.
+    public func warmUp() async throws {
+        let bars = try await exchange.klines(symbol, interval: "1m", limit: strategy.warmupBars + 5)
+        for bar in bars.dropLast() { _ = strategy.update(bar) }
+        if let last = bars.last, ledger.lastPrice == 0 { ledger.mark(price: last.close, day: Clock.utcDay(Clock.wall())) }
+    }
+
+    // MARK: Cycle
+
+    public func cycle(now: Double) async throws -> CycleReport {
+        if pending != nil { try await settlePending(now: now) }
+        let price = try await exchange.tickerPrice(symbol)
+        guard price.isFinite, price > 0 else { throw ExchangeError.malformed("\(symbol): price \(price) is not a positive number") }
+        ledger.mark(price: price, day: Clock.utcDay(now))
+        // The daily loss limit pauses trading until the next UTC day.
+        if pausedReason != nil && ledger.day != pausedDay { pausedReason = nil }
+        if pausedReason == nil && ledger.dailyPnL <= -settings.risk.dailyLossLimit {
+            pausedReason = "daily loss \(Int(-ledger.dailyPnL)) reached the limit of \(Int(settings.risk.dailyLossLimit))"
+            pausedDay = ledger.day
+        }
+        try crashHook(.marketData)
+
+        let signal = strategy.update(Bar(time: Int64(now * 1000), price: price))
+        lastSignal = signal
+        var report = CycleReport(price: price, signal: signal)
+        try crashHook(.signal)
+        if let paused = pausedReason {
+            report.paused = paused
+            return report
+        }
+        let side: OrderSide
+        var qty: Double
+        switch signal {
+        case .hold: return report
+        case .buy:
+            side = .buy
+            qty = settings.orderNotional / price
+        case .sell:
+            guard ledger.position > 0 else { return report }
+            side = .sell
+            qty = ledger.position
+        }
+        if rules == nil { rules = try await exchange.symbolRules(symbol) }
+        let decision = risk.check(side: side, qty: qty, price: price, ledger: ledger, rules: rules!, now: now, cooldownUntil: cooldownUntil)
+        try crashHook(.risk)
+        switch decision {
+        case .reject(let why):
+            report.decision = "rejected: \(why)"
+            return report
+        case .pause(let why):
+            pausedReason = why
+            pausedDay = ledger.day
+            report.decision = "paused: \(why)"
+            report.paused = why
+            return report
+        case .allow(let allowed):
+            qty = allowed
+        }
+        report.decision = "allowed"
+        let clientOrderId = "sb-\(symbol)-\(nextSeq)"
+        try append(.intent(seq: nextSeq, ts: now, clientOrderId: clientOrderId, side: side, qty: qty))
+        pending = (clientOrderId, side, qty)
+        try crashHook(.intentJournaled)
+
+        let result: OrderResult
+        do {
+            result = try await exchange.placeOrder(NewOrder(symbol: symbol, side: side, quantity: qty, clientOrderId: clientOrderId))
+        } catch let error as ExchangeError where !error.mayHaveExecuted {
+            // Refused, so nothing executed: the intent is closed and the error reported.
+            try append(.done(seq: nextSeq, ts: now, clientOrderId: clientOrderId, status: "REJECTED"))
+            pending = nil
+            throw error
+        }
+        try crashHook(.orderPlaced)
+        report.order = result
+        report.newFills = try record(result, side: side, now: now)
+        return report
+    }
+
+    /// Journals the fills not yet seen, then (if the order is final) closes it and snapshots.
+    private func record(_ result: OrderResult, side: OrderSide, now: Double) throws -> [Fill] {
+        var fresh: [Fill] = []
+        let realizedBefore = ledger.realizedPnL
+        for fill in result.fills where !seenTrades.contains(fill.tradeId) {
+            guard fill.qty.isFinite, fill.qty > 0, fill.price.isFinite, fill.price > 0, fill.commission.isFinite, fill.commission >= 0 else {
+                throw ExchangeError.malformed("\(symbol): fill \(fill.tradeId) has a bad price, quantity or fee")
+            }
+            try append(.fill(seq: nextSeq, ts: now, clientOrderId: result.clientOrderId, orderId: result.orderId, fill: fill, side: side))
+            seenTrades.insert(fill.tradeId)
+            ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: feeInQuote(fill))
+            fresh.append(fill)
+            try crashHook(.fillJournaled)
+        }
+        if side == .sell && ledger.realizedPnL < realizedBefore { cooldownUntil = now + settings.risk.lossCooldown }
+        if result.isFinal {
+            try append(.done(seq: nextSeq, ts: now, clientOrderId: result.clientOrderId, status: result.status))
+            pending = nil
+            try crashHook(.done)
+            try saveSnapshot(now: now)
+            try crashHook(.snapshot)
+        }
+        return fresh
+    }
+
+    /// Asks the exchange what became of the order in flight.
+    private func settlePending(now: Double) async throws {
+        guard let (id, side, _) = pending else { return }
+        guard let order = try await exchange.queryOrder(symbol: symbol, clientOrderId: id) else {
+            try append(.done(seq: nextSeq, ts: now, clientOrderId: id, status: "NOT_FOUND"))
+            pending = nil
+            try saveSnapshot(now: now)
+            return
+        }
+        var full = order
+        full.fills = try await exchange.orderTrades(symbol: symbol, orderId: order.orderId)
+        _ = try record(full, side: side, now: now)
+    }
+
+    private var pausedDay = ""
+
+    private func feeInQuote(_ fill: Fill) -> Double {
+        fill.commissionAsset == settings.baseAsset ? fill.commission * fill.price : fill.commission
+    }
+
+    private func append(_ entry: JournalEntry) throws {
+        try journal.append(entry)
+        nextSeq = entry.seq + 1
+        ledger.lastSeq = entry.seq
+    }
+
+    public func saveSnapshot(now: Double) throws {
+        let json: JSON = ["symbol": .string(symbol), "ts": JSON(now), "ledger": ledger.json, "cooldown_until": JSON(cooldownUntil)]
+        try FileSystem.makeDirectories(FileSystem.directoryName(snapshotPath))
+        try FileSystem.writeAtomically(snapshotPath, json.serializedBytes() + [0x0A])
+    }
+}

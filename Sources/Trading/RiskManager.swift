@@ -1,0 +1,46 @@
+import ExchangeConnector
+import SuperBotConfig
+
+/// Pre-trade checks: a pure function of the proposed order, the ledger and the clock.
+public struct RiskManager: Sendable {
+    public enum Decision: Equatable, Sendable {
+        case allow(qty: Double)
+        case reject(String)
+        /// The daily loss limit is hit: no trading until the next UTC day.
+        case pause(String)
+    }
+
+    public let limits: TradingConfig.Risk
+
+    public init(_ limits: TradingConfig.Risk) { self.limits = limits }
+
+    /// `cooldownUntil`: set after a losing trade; entries wait until then (exits never do).
+    public func check(side: OrderSide, qty: Double, price: Double, ledger: Ledger, rules: SymbolRules, now: Double, cooldownUntil: Double) -> Decision {
+        guard qty.isFinite, qty > 0, price.isFinite, price > 0 else { return .reject("quantity \(qty) at price \(price) is not a positive finite order") }
+        if ledger.dailyPnL <= -limits.dailyLossLimit {
+            return .pause("daily loss \(rounded(-ledger.dailyPnL)) reached the limit of \(rounded(limits.dailyLossLimit))")
+        }
+        var qty = qty
+        switch side {
+        case .buy:
+            if now < cooldownUntil { return .reject("cooling down after a loss for \(rounded(cooldownUntil - now)) s more") }
+            let room = limits.maxPositionNotional - ledger.position * price
+            let affordable = max(0, ledger.cash) / (price * 1.01)
+            qty = min(qty, room / price, limits.maxOrderNotional / price, affordable)
+        case .sell:
+            qty = min(qty, ledger.position)
+            if qty * price > limits.maxOrderNotional {
+                // Exits may be split; each part stays within the order limit.
+                qty = limits.maxOrderNotional / price
+            }
+        }
+        qty = ((qty / rules.stepSize) + 1e-9).rounded(.down) * rules.stepSize
+        guard qty >= max(rules.minQty, rules.stepSize) else {
+            return .reject(side == .buy ? "no room: position, order or cash limits leave less than one lot" : "position is below one lot")
+        }
+        guard qty * price >= rules.minNotional else { return .reject("order value \(rounded(qty * price)) is below the exchange minimum \(rules.minNotional)") }
+        return .allow(qty: qty)
+    }
+
+    private func rounded(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+}

@@ -1,0 +1,101 @@
+import ExchangeConnector
+import Glibc
+import JSON
+import SystemKit
+
+/// One line of `data/trades/<SYMBOL>.jsonl`.
+public enum JournalEntry: Equatable, Sendable {
+    /// Written before an order is sent: after a crash, the engine asks the exchange about it
+    /// instead of sending it again.
+    case intent(seq: Int, ts: Double, clientOrderId: String, side: OrderSide, qty: Double)
+    /// One execution; it counts once it is on disk.
+    case fill(seq: Int, ts: Double, clientOrderId: String, orderId: Int64, fill: Fill, side: OrderSide)
+    /// The order is final (or the exchange never had it): nothing more will fill.
+    case done(seq: Int, ts: Double, clientOrderId: String, status: String)
+
+    public var seq: Int {
+        switch self {
+        case .intent(let s, _, _, _, _), .fill(let s, _, _, _, _, _), .done(let s, _, _, _): s
+        }
+    }
+
+    public var json: JSON {
+        switch self {
+        case .intent(let seq, let ts, let id, let side, let qty):
+            ["seq": JSON(seq), "type": "intent", "ts": JSON(ts), "client_order_id": .string(id), "side": .string(side.rawValue), "qty": JSON(qty)]
+        case .fill(let seq, let ts, let id, let orderId, let f, let side):
+            ["seq": JSON(seq), "type": "fill", "ts": JSON(ts), "client_order_id": .string(id), "order_id": JSON(Double(orderId)),
+             "trade_id": JSON(Double(f.tradeId)), "side": .string(side.rawValue), "price": JSON(f.price), "qty": JSON(f.qty),
+             "fee": JSON(f.commission), "fee_asset": .string(f.commissionAsset)]
+        case .done(let seq, let ts, let id, let status):
+            ["seq": JSON(seq), "type": "done", "ts": JSON(ts), "client_order_id": .string(id), "status": .string(status)]
+        }
+    }
+
+    public init?(json: JSON) {
+        guard let seq = json["seq"]?.intValue, let type = json["type"]?.stringValue, let id = json["client_order_id"]?.stringValue else { return nil }
+        let ts = json["ts"]?.doubleValue ?? 0
+        switch type {
+        case "intent":
+            guard let side = json["side"]?.stringValue.flatMap(OrderSide.init), let qty = json["qty"]?.doubleValue else { return nil }
+            self = .intent(seq: seq, ts: ts, clientOrderId: id, side: side, qty: qty)
+        case "fill":
+            guard let side = json["side"]?.stringValue.flatMap(OrderSide.init), let orderId = json["order_id"]?.doubleValue,
+                  let tradeId = json["trade_id"]?.doubleValue, let price = json["price"]?.doubleValue, let qty = json["qty"]?.doubleValue,
+                  let fee = json["fee"]?.doubleValue else { return nil }
+            self = .fill(seq: seq, ts: ts, clientOrderId: id, orderId: Int64(orderId),
+                         fill: Fill(tradeId: Int64(tradeId), price: price, qty: qty, commission: fee, commissionAsset: json["fee_asset"]?.stringValue ?? ""), side: side)
+        case "done":
+            self = .done(seq: seq, ts: ts, clientOrderId: id, status: json["status"]?.stringValue ?? "")
+        default:
+            return nil
+        }
+    }
+}
+
+/// An append-only, fsynced journal. Each entry is one `write` of a whole line to an O_APPEND
+/// file followed by `fsync`; a line torn by a crash (no newline) is cut off on the next open.
+public final class TradeJournal {
+    public let path: String
+    private var fd: Int32 = -1
+
+    public init(path: String) { self.path = path }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Every complete entry in order. A torn tail is truncated away; a corrupt complete line is
+    /// an error (the file needs an operator, not a guess).
+    public func load() throws -> [JournalEntry] {
+        guard FileSystem.exists(path) else { return [] }
+        let bytes = try FileSystem.readFile(path)
+        var entries: [JournalEntry] = []
+        var lineStart = 0
+        var lineNumber = 0
+        for (i, b) in bytes.enumerated() where b == 0x0A {
+            lineNumber += 1
+            defer { lineStart = i + 1 }
+            if i == lineStart { continue }
+            guard let json = try? JSON.parse(bytes[lineStart..<i]), let entry = JournalEntry(json: json) else {
+                throw SystemError("journal", errno: EINVAL, detail: "\(path):\(lineNumber) is not a journal entry; move the file aside to start this symbol afresh")
+            }
+            if let last = entries.last, entry.seq <= last.seq {
+                throw SystemError("journal", errno: EINVAL, detail: "\(path):\(lineNumber): sequence \(entry.seq) after \(last.seq)")
+            }
+            entries.append(entry)
+        }
+        if lineStart < bytes.count {
+            // The crash happened mid-write: that entry never counted.
+            guard truncate(path, off_t(lineStart)) == 0 else { throw SystemError("truncate", detail: path) }
+        }
+        return entries
+    }
+
+    public func append(_ entry: JournalEntry) throws {
+        if fd < 0 {
+            try FileSystem.makeDirectories(FileSystem.directoryName(path))
+            fd = try retryingOnEINTR("open", detail: path) { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
+        }
+        try FileSystem.writeAll(fd, entry.json.serializedBytes() + [0x0A], detail: path)
+        try retryingOnEINTR("fsync", detail: path) { fsync(fd) }
+    }
+}
