@@ -15,6 +15,10 @@ public struct CLI {
           module status NAME            everything the daemon knows about one module
           daemon status|stop|reload     the daemon itself (reload = re-read config/daemon.yaml)
           logs NAME|daemon [-f] [-n N]  last N lines (default 10) of a module's output; -f follows
+          logs --symbol SYMBOL [-f] [-n N]  one trading engine's log (logs/engine-SYMBOL-DAY.jsonl)
+          engines [SYMBOL]              trading engines: status, position, PnL, errors, heartbeat
+          engines start|stop|restart SYMBOL
+          trading positions|orders|balance
           rpc METHOD [JSON]             call any method, print the raw result
           bus pub TOPIC [JSON]          publish one message (data defaults to null)
           bus sub PATTERN...            print matching messages as JSON lines until Ctrl-C
@@ -101,6 +105,12 @@ public struct CLI {
                 guard command.count == 2 else { throw UsageError(message: "usage: daemon status|stop|reload") }
                 return try daemon(command[1])
             case "logs": return try logs(Array(command.dropFirst()))
+            case "engines": return try engines(Array(command.dropFirst()))
+            case "trading":
+                guard command.count == 2, ["positions", "orders", "balance"].contains(command[1]) else {
+                    throw UsageError(message: "usage: trading positions|orders|balance")
+                }
+                return try trading(command[1])
             case "bus":
                 guard command.count >= 3 else { throw UsageError(message: "usage: bus pub TOPIC [JSON] | bus sub PATTERN...") }
                 if command[1] == "pub" {
@@ -229,12 +239,16 @@ public struct CLI {
 
     mutating func logs(_ arguments: [String]) throws -> Int32 {
         var name: String?
+        var symbol: String?
         var lines = 10
         var follow = false
         var rest = arguments[...]
         while let arg = rest.popFirst() {
             switch arg {
             case "-f", "--follow": follow = true
+            case "--symbol":
+                guard let v = rest.popFirst(), !v.hasPrefix("-") else { throw UsageError(message: "--symbol needs a symbol like BTCUSDT") }
+                symbol = v
             case "-n", "--lines":
                 guard let v = rest.popFirst(), let n = Int(v), n >= 0 else { throw UsageError(message: "-n needs a number of lines") }
                 lines = n
@@ -243,9 +257,12 @@ public struct CLI {
                 name = arg
             }
         }
-        guard let name else { throw UsageError(message: "logs needs a module name (or daemon)") }
+        guard (name == nil) != (symbol == nil) else { throw UsageError(message: "logs needs a module name (or daemon), or --symbol SYMBOL") }
         let c = try connect()
-        let result = try c.call("logs.stream", ["name": .string(name), "lines": JSON(lines), "follow": .bool(follow)])
+        var params: [String: JSON] = ["lines": JSON(lines), "follow": .bool(follow)]
+        if let name { params["name"] = .string(name) }
+        if let symbol { params["symbol"] = .string(symbol) }
+        let result = try c.call("logs.stream", .object(params))
         for line in result["lines"]?.arrayValue ?? [] { emit(line.stringValue ?? "") }
         guard follow else { return 0 }
         Socket.setReceiveTimeout(c.fd, seconds: 0)
@@ -253,6 +270,53 @@ public struct CLI {
             let message = try c.readMessage()
             if message["method"]?.stringValue == "logs.line", let line = message["params"]?["line"]?.stringValue { emit(line) }
         }
+    }
+
+    mutating func engines(_ arguments: [String]) throws -> Int32 {
+        if let verb = arguments.first, ["start", "stop", "restart"].contains(verb) {
+            guard arguments.count == 2 else { throw UsageError(message: "usage: engines \(verb) SYMBOL") }
+            let result = try call("engines.\(verb)", ["symbol": .string(arguments[1])])
+            if options.json {
+                print(result.serialized())
+            } else {
+                print("\(arguments[1]): \(result["status"]?.stringValue ?? "?")" + (result["reason"]?.stringValue.map { " (\($0))" } ?? ""))
+            }
+            return 0
+        }
+        guard arguments.count <= 1 else { throw UsageError(message: "usage: engines [SYMBOL] | engines start|stop|restart SYMBOL") }
+        if let symbol = arguments.first {
+            let result = try call("engines.status", ["symbol": .string(symbol)])
+            print(options.json ? result.serialized() : Table.keyValues(result))
+            return 0
+        }
+        let result = try call("engines.status")
+        let list = result["engines"]?.arrayValue ?? []
+        print(options.json ? JSON.array(list).serialized() : Table.engines(list))
+        return 0
+    }
+
+    mutating func trading(_ what: String) throws -> Int32 {
+        let result = try call("trading.\(what)")
+        if options.json {
+            print(result.serialized())
+            return 0
+        }
+        switch what {
+        case "positions": print(Table.positions(result["positions"]?.arrayValue ?? []))
+        case "orders":
+            print(Table.orders(result["recent"]?.arrayValue ?? []))
+            for p in result["pending"]?.arrayValue ?? [] {
+                print("pending: \(p["symbol"]?.stringValue ?? "?") \(p["client_order_id"]?.stringValue ?? "?")")
+            }
+        default:
+            var summary = result.objectValue ?? [:]
+            let exchange = summary.removeValue(forKey: "exchange")
+            let connector = summary.removeValue(forKey: "connector")
+            print(Table.keyValues(.object(summary)))
+            if let connector { print("\nconnector\n" + Table.keyValues(connector)) }
+            if let exchange { print("\nexchange account\n" + Table.keyValues(exchange)) }
+        }
+        return 0
     }
 
     private func emit(_ line: String) {

@@ -18,6 +18,61 @@ enum Table {
         return render(rows)
     }
 
+    static func engines(_ engines: [JSON]) -> String {
+        var rows = [["SYMBOL", "STATUS", "POSITION", "PRICE", "EQUITY", "PNL", "TRADES", "ERRORS", "RESTARTS", "BEAT", "INFO"]]
+        for e in engines {
+            let pnl = (e["realized_pnl"]?.doubleValue ?? 0) + (e["unrealized_pnl"]?.doubleValue ?? 0) - (e["fees"]?.doubleValue ?? 0)
+            let status = e["status"]?.stringValue ?? "?"
+            rows.append([
+                e["symbol"]?.stringValue ?? "?", status, number(e["position"]?.doubleValue ?? 0, digits: 6),
+                number(e["last_price"]?.doubleValue ?? 0, digits: 4), number(e["equity"]?.doubleValue ?? 0, digits: 2), signed(pnl),
+                e["trade_count"]?.intValue.map(String.init) ?? "0", e["error_count"]?.intValue.map(String.init) ?? "0",
+                e["restart_count"]?.intValue.map(String.init) ?? "0",
+                e["heartbeat_age"]?.doubleValue.map { formatted($0) + "s" } ?? "-",
+                status == "running" ? "" : (e["reason"]?.stringValue ?? e["last_error"]?.stringValue ?? ""),
+            ])
+        }
+        return render(rows)
+    }
+
+    static func positions(_ positions: [JSON]) -> String {
+        var rows = [["SYMBOL", "POSITION", "AVG PRICE", "PRICE", "NOTIONAL", "UNREALIZED", "REALIZED"]]
+        for p in positions {
+            rows.append([
+                p["symbol"]?.stringValue ?? "?", number(p["position"]?.doubleValue ?? 0, digits: 6), number(p["average_price"]?.doubleValue ?? 0, digits: 4),
+                number(p["last_price"]?.doubleValue ?? 0, digits: 4), number(p["notional"]?.doubleValue ?? 0, digits: 2),
+                signed(p["unrealized_pnl"]?.doubleValue ?? 0), signed(p["realized_pnl"]?.doubleValue ?? 0),
+            ])
+        }
+        return render(rows)
+    }
+
+    static func orders(_ orders: [JSON]) -> String {
+        var rows = [["SYMBOL", "SIDE", "STATUS", "QTY", "CLIENT ORDER ID", "ORDER ID"]]
+        for o in orders {
+            rows.append([
+                o["symbol"]?.stringValue ?? "?", o["side"]?.stringValue ?? "?", o["status"]?.stringValue ?? "?",
+                number(o["executed_qty"]?.doubleValue ?? 0, digits: 6), o["client_order_id"]?.stringValue ?? "-",
+                o["order_id"]?.intValue.map(String.init) ?? "-",
+            ])
+        }
+        return render(rows)
+    }
+
+    /// A number with at most `digits` decimals, trailing zeros dropped.
+    static func number(_ value: Double, digits: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let units = Int64((abs(value) * scale).rounded())
+        let whole = units / Int64(scale), frac = units % Int64(scale)
+        var fraction = String(frac)
+        fraction = String(repeating: "0", count: max(0, digits - fraction.count)) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return (value < 0 && units != 0 ? "-" : "") + String(whole) + (fraction.isEmpty ? "" : "." + fraction)
+    }
+
+    static func signed(_ value: Double) -> String { (value > 0.005 ? "+" : "") + number(value, digits: 2) }
+
     static func render(_ rows: [[String]]) -> String {
         guard let first = rows.first else { return "" }
         var widths = Array(repeating: 0, count: first.count)

@@ -200,14 +200,22 @@ extension Daemon {
     // MARK: logs.stream
 
     private func logsStream(_ request: RPCRequest, _ connection: Connection) -> Result<JSON, RPCError> {
-        guard let name = param(request, "name")?.stringValue else {
-            return .failure(.invalidParams("logs.stream needs {\"name\": \"<module>|daemon\", \"lines\": N, \"follow\": bool}"))
+        let symbol = request.params?["symbol"]?.stringValue
+        guard let name = param(request, "name")?.stringValue ?? symbol.map({ "engine-" + $0 }) else {
+            return .failure(.invalidParams("logs.stream needs {\"name\": \"<module>|daemon\"} or {\"symbol\": \"BTCUSDT\"}, plus \"lines\": N, \"follow\": bool"))
         }
         let lines = param(request, "lines", 1)?.intValue ?? 10
         guard lines >= 0, lines <= 100_000 else { return .failure(.invalidParams("'lines' must be between 0 and 100000")) }
         let follow = param(request, "follow", 2)?.boolValue ?? false
         let path: () -> String
-        if name == "daemon" {
+        if let symbol {
+            // One engine's structured log, dated; the follower moves to the new file at midnight UTC.
+            guard (2...20).contains(symbol.count), symbol.utf8.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) }) else {
+                return .failure(.invalidParams("'\(symbol)' is not a symbol (upper-case letters and digits, like BTCUSDT)"))
+            }
+            let directory = daemonLog.directory
+            path = { "\(directory)/engine-\(symbol)-\(Clock.utcDay(Clock.wall())).jsonl" }
+        } else if name == "daemon" {
             let sink = daemonLog
             path = { sink.currentPath }
         } else if let runner = modules[name] {
