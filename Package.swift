@@ -47,6 +47,10 @@ let package = Package(
             dependencies: ["SystemKit", "JSON", "YAML", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog", "SuperBotCLI"],
             swiftSettings: strict),
         .testTarget(
+            name: "TradingTests",
+            dependencies: ["HTTP", "MarketData", "ExchangeSim", "ExchangeConnector", "Trading", "Engines", "SuperBotConfig", "SystemKit", "JSON"],
+            swiftSettings: strict),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: ["SystemKit", "JSON", "RPC", "superbot", "superbot-cli", "superbot-fixture", "superbot-fixture-module"],
             swiftSettings: strict),

@@ -9,6 +9,11 @@ public struct TradingConfig: Equatable, Sendable {
         public var name: String
         public var fast: Int
         public var slow: Int
+        public init(name: String, fast: Int, slow: Int) {
+            self.name = name
+            self.fast = fast
+            self.slow = slow
+        }
     }
 
     public struct Risk: Equatable, Sendable {
@@ -19,6 +24,12 @@ public struct TradingConfig: Equatable, Sendable {
         public var dailyLossLimit: Double
         /// No new entries for this long after a losing trade.
         public var lossCooldown: Double
+        public init(maxPositionNotional: Double, maxOrderNotional: Double, dailyLossLimit: Double, lossCooldown: Double) {
+            self.maxPositionNotional = maxPositionNotional
+            self.maxOrderNotional = maxOrderNotional
+            self.dailyLossLimit = dailyLossLimit
+            self.lossCooldown = lossCooldown
+        }
     }
 
     public struct Recovery: Equatable, Sendable {
@@ -27,6 +38,12 @@ public struct TradingConfig: Equatable, Sendable {
         public var maxBackoff: Double
         /// This many errors within a minute count as a spike: the engine is restarted.
         public var errorSpike: Int
+        public init(maxRestartsPerHour: Int, backoff: Double, maxBackoff: Double, errorSpike: Int) {
+            self.maxRestartsPerHour = maxRestartsPerHour
+            self.backoff = backoff
+            self.maxBackoff = maxBackoff
+            self.errorSpike = errorSpike
+        }
     }
 
     public struct Engine: Equatable, Sendable {
@@ -43,6 +60,20 @@ public struct TradingConfig: Equatable, Sendable {
         public var strategy: Strategy
         public var risk: Risk
         public var recovery: Recovery
+        public init(symbol: String, baseAsset: String, quoteAsset: String, enabled: Bool, cycleInterval: Double, heartbeatTimeout: Double,
+                    initialCash: Double, orderNotional: Double, strategy: Strategy, risk: Risk, recovery: Recovery) {
+            self.symbol = symbol
+            self.baseAsset = baseAsset
+            self.quoteAsset = quoteAsset
+            self.enabled = enabled
+            self.cycleInterval = cycleInterval
+            self.heartbeatTimeout = heartbeatTimeout
+            self.initialCash = initialCash
+            self.orderNotional = orderNotional
+            self.strategy = strategy
+            self.risk = risk
+            self.recovery = recovery
+        }
     }
 
     public struct Exchange: Equatable, Sendable {
