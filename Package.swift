@@ -52,7 +52,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SystemKit", "JSON", "RPC", "superbot", "superbot-cli", "superbot-fixture", "superbot-fixture-module"],
+            dependencies: [
+                "SystemKit", "JSON", "RPC", "ExchangeConnector", "superbot", "superbot-cli", "superbot-fixture", "superbot-fixture-module",
+                "exchange-sim", "trading-engine",
+            ],
             swiftSettings: strict),
     ]
 )

@@ -3,7 +3,8 @@ import SystemKit
 
 /// The client side of the exchange's request-weight limit: it follows the weight the exchange
 /// reports (`X-MBX-USED-WEIGHT-1M`), holds requests back before the limit is reached, and after
-/// a 429 holds every request until `Retry-After` has passed.
+/// a 429 holds every request until `Retry-After` has passed. It keeps a tenth of the limit in
+/// reserve for clock skew at window boundaries.
 public final class WeightBudget: Sendable {
     struct State {
         var limit: Int
@@ -25,6 +26,8 @@ public final class WeightBudget: Sendable {
         state.withLock {
             $0.limit = max(1, limit)
             $0.window = max(0.1, window)
+            // The weight already used stays counted in the window as the exchange defines it.
+            $0.windowIndex = Int64((Clock.wall() / $0.window).rounded(.down))
         }
     }
 
@@ -39,7 +42,9 @@ public final class WeightBudget: Sendable {
                 let now = Clock.wall()
                 if now < s.blockedUntil { return s.blockedUntil - now }
                 roll(&s, now)
-                if s.used + weight > s.limit && s.used > 0 {
+                // A tenth of the limit stays in reserve: a request sent just before the window
+                // turns may be counted by the exchange in the next one.
+                if s.used + weight > s.limit - max(1, s.limit / 10) && s.used > 0 {
                     return Double(s.windowIndex + 1) * s.window - now + 0.01
                 }
                 s.used += weight

@@ -41,23 +41,33 @@ public struct HTTPParser: Sendable {
     public mutating func nextRequest() throws(HTTPParseError) -> HTTPRequest? {
         guard let (head, body) = try next(atEOF: false) else { return nil }
         let parts = head.startLine.split(separator: " ", omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isUppercase || $0 == "-" }),
-              parts[1].first == "/" || parts[1] == "*" else {
-            throw HTTPParseError(400, "malformed request line '\(head.startLine.prefix(80))'")
-        }
-        let minor = try version(parts[2])
-        return HTTPRequest(method: String(parts[0]), target: String(parts[1]), headers: head.headers, body: body, minorVersion: minor)
+        return HTTPRequest(method: String(parts[0]), target: String(parts[1]), headers: head.headers, body: body, minorVersion: try version(parts[2]))
     }
 
     /// `atEOF`: the peer closed; a response without a length ends here.
     public mutating func nextResponse(atEOF: Bool = false) throws(HTTPParseError) -> HTTPResponse? {
         guard let (head, body) = try next(atEOF: atEOF) else { return nil }
         let parts = head.startLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, let status = Int(parts[1]), (100...599).contains(status), parts[1].count == 3 else {
-            throw HTTPParseError(502, "malformed status line '\(head.startLine.prefix(80))'")
+        return HTTPResponse(status: Int(parts[1])!, headers: head.headers, body: body)
+    }
+
+    /// Checks the request or status line as soon as the head is complete (before any body).
+    private func validate(startLine line: String) throws(HTTPParseError) {
+        switch kind {
+        case .request:
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isUppercase || $0 == "-" }),
+                  parts[1].first == "/" || parts[1] == "*" else {
+                throw HTTPParseError(400, "malformed request line '\(line.prefix(80))'")
+            }
+            _ = try version(parts[2])
+        case .response:
+            let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count >= 2, parts[1].count == 3, let status = Int(parts[1]), (100...599).contains(status) else {
+                throw HTTPParseError(502, "malformed status line '\(line.prefix(80))'")
+            }
+            _ = try version(parts[0])
         }
-        _ = try version(parts[0])
-        return HTTPResponse(status: status, headers: head.headers, body: body)
     }
 
     private func version(_ text: Substring) throws(HTTPParseError) -> Int {
@@ -81,6 +91,7 @@ public struct HTTPParser: Sendable {
         }
         guard let (lines, headEnd) = try headLines() else { return nil }
         guard let first = lines.first else { return nil }
+        try validate(startLine: String(decoding: first, as: UTF8.self))
         var headers = HTTPHeaders()
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {

@@ -12,7 +12,7 @@ public enum OHLCVCSV {
     public static func parse(_ text: String) throws(CSVError) -> [Bar] {
         var bars: [Bar] = []
         var lineNumber = 0
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }) {
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             var line = rawLine
             if line.last == "\r" { line = line.dropLast() }
@@ -51,7 +51,7 @@ public enum OHLCVCSV {
 
     private static func firstContentLine(_ text: String) -> Int {
         var n = 0
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }) {
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             n += 1
             if !line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { return n }
         }
