@@ -14,6 +14,7 @@ test:
 bench: build
 	bash Tests/bench/supervisor-bench.sh
 	bash Tests/bench/bus-bench.sh
+	bash Tests/bench/trading-bench.sh
 
 clean:
 	rm -rf .build .superbot logs

@@ -130,7 +130,9 @@ struct SimMarket {
 
     /// Klines of `seconds` length built from one-minute bars (the one in progress last).
     func klines(intervalSeconds: Int64, limit: Int, startTime: Int64?, endTime: Int64?) -> [Bar] {
-        let all = bars + [current]
+        // Without a time range only the newest `limit` intervals are needed.
+        let minutes = Int(intervalSeconds / SimMarket.barSeconds)
+        let all = startTime == nil && endTime == nil ? Array(bars.suffix((limit + 1) * minutes)) + [current] : bars + [current]
         var out: [Bar] = []
         let ms = intervalSeconds * 1000
         for bar in all {
