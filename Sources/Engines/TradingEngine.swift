@@ -171,6 +171,8 @@ public final class TradingEngine: Sendable {
                 return crashed("\(error)")
             }
         }
+        // A clean stop leaves a snapshot of the latest state (prices, day), traded or not.
+        do { try core.saveSnapshot(now: Clock.wall()) } catch { logger.error("cannot write the snapshot", ["error": .string("\(error)")]) }
         update(core) { _ in }
     }
 

@@ -1,4 +1,5 @@
 import JSON
+import SystemKit
 import YAML
 
 /// Helpers shared by every config file: YAML → JSON for dotted access.
@@ -18,6 +19,32 @@ public enum ConfigDocument {
             return .object(Dictionary(pairs.map { ($0.key.scalarText ?? "", json($0.value)) }, uniquingKeysWith: { a, _ in a }))
         }
     }
+
+    /// Reads and parses a config file: `path` is the file or its directory (then `defaultName`).
+    static func load(_ path: String, defaultName: String) throws -> (file: String, root: YAMLNode) {
+        let file = path.hasSuffix(".yaml") || path.hasSuffix(".yml") ? path : path + "/" + defaultName
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(file)
+        } catch {
+            throw ConfigError(file: file, line: 0, column: 0, message: "cannot read the config file: \(error)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigError(file: file, line: 0, column: 0, message: "the file is not valid UTF-8")
+        }
+        return (file, try parse(text, file: file))
+    }
+
+    static func parse(_ text: String, file: String) throws -> YAMLNode {
+        do {
+            return try YAMLParser.parse(text)
+        } catch let e as YAMLError {
+            throw ConfigError(file: file, line: e.line, column: e.column, message: e.message)
+        }
+    }
+
+    /// The directory config paths are resolved against: the parent of the config directory.
+    static func baseDirectory(of file: String) -> String { FileSystem.directoryName(FileSystem.directoryName(file)) }
 
     public static func lookup(_ root: JSON, _ path: String) -> JSON? {
         var current: JSON? = root

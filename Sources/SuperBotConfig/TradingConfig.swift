@@ -148,26 +148,15 @@ public struct TradingConfig: Equatable, Sendable {
 
     /// Loads `trading.yaml` from a config directory (or the file itself).
     public static func load(path: String) throws -> TradingConfig {
-        let file = path.hasSuffix(".yaml") || path.hasSuffix(".yml") ? path : path + "/trading.yaml"
-        let bytes: [UInt8]
-        do {
-            bytes = try FileSystem.readFile(file)
-        } catch {
-            throw ConfigError(file: file, line: 0, column: 0, message: "cannot read the config file: \(error)")
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw ConfigError(file: file, line: 0, column: 0, message: "the file is not valid UTF-8")
-        }
-        return try parse(text, file: file, baseDirectory: FileSystem.directoryName(FileSystem.directoryName(file)))
+        let (file, root) = try ConfigDocument.load(path, defaultName: "trading.yaml")
+        return try parse(root, file: file, baseDirectory: ConfigDocument.baseDirectory(of: file))
     }
 
     public static func parse(_ text: String, file: String, baseDirectory: String) throws -> TradingConfig {
-        let root: YAMLNode
-        do {
-            root = try YAMLParser.parse(text)
-        } catch let e as YAMLError {
-            throw ConfigError(file: file, line: e.line, column: e.column, message: e.message)
-        }
+        try parse(try ConfigDocument.parse(text, file: file), file: file, baseDirectory: baseDirectory)
+    }
+
+    static func parse(_ root: YAMLNode, file: String, baseDirectory: String) throws -> TradingConfig {
         let top = try MappingReader(root, file: file, path: "(top level)", allowed: ["trading"])
         guard let tradingNode = top.value("trading") else { throw ConfigError(file, root, "missing the top-level 'trading:' mapping") }
         let t = try MappingReader(tradingNode, file: file, path: "trading",
