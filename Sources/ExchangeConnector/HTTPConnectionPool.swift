@@ -166,12 +166,10 @@ final class PoolCore {
                 conn.uses += 1
                 stats.reused += 1
                 assign(queue.removeFirst(), to: conn)
-            } else if conns.count < settings.maxConnections {
-                // A new connection picks up the head of the queue once it is up.
-                let connecting = conns.values.filter { $0.connecting }.count
-                if connecting >= queue.count { break }
+            } else if conns.count < settings.maxConnections && conns.values.filter(\.connecting).count < queue.count {
+                // A new connection takes the head of the queue once it is up; a failed connect
+                // fails a queued request instead, so each pass shrinks the work.
                 open()
-                if conns.values.filter({ $0.connecting }).count == connecting { break }
             } else {
                 break
             }

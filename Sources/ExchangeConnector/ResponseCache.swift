@@ -57,6 +57,4 @@ public final class ResponseCache: Sendable {
         }
     }
 
-    public var stats: [String: KindStats] { state.withLock { $0.stats } }
-    public var count: Int { state.withLock { $0.entries.count } }
-}
+    public var stats: [String: KindStats] { state.withLock { $0.stats } }}

@@ -6,7 +6,7 @@ import MarketData
 /// `/sim/stats` and `/sim/faults` (tests and benchmarks change faults without a restart).
 extension SimulatedExchange {
     public func handle(_ request: HTTPRequest, now: Double) -> Outcome {
-        recordRequest()
+        stats.requests += 1
         let path = request.path
         if !path.hasPrefix("/api/") { return .respond(handleLocal(request, path: path)) }
         let params = request.parameters
@@ -14,20 +14,20 @@ extension SimulatedExchange {
         var headers: [(String, String)] = []
         switch limiter.admit(weight: weight, now: now) {
         case .limited(let retryAfter, let used):
-            recordRateLimited()
+            stats.rateLimited += 1
             return .respond(error(429, -1003, "Too many requests; current limit of IP(127.0.0.1) is \(limiter.limit) request weight per \(Int(limiter.window)) s. Retry after \(retryAfter) s.",
                                   headers: [("Retry-After", String(retryAfter)), ("X-MBX-USED-WEIGHT-1M", String(used))]))
         case .allowed(let used):
             headers.append(("X-MBX-USED-WEIGHT-1M", String(used)))
         }
         // Injected faults, decided before the request runs (except a lost reply, decided after).
-        if faults.dropRate > 0, faultRandom.unit() < faults.dropRate { recordFault(); return .drop }
+        if faults.dropRate > 0, faultRandom.unit() < faults.dropRate { stats.faultsInjected += 1; return .drop }
         if faults.errorRate > 0, faultRandom.unit() < faults.errorRate {
-            recordFault()
+            stats.faultsInjected += 1
             return finish(error(faultRandom.unit() < 0.5 ? 500 : 503, -1001, "Internal error; unable to process your request. Please try again."))
         }
         if faults.garbageRate > 0, faultRandom.unit() < faults.garbageRate {
-            recordFault()
+            stats.faultsInjected += 1
             return finish(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: Array("{\"symbol\":\"BTC<html>garbage".utf8)))
         }
         var response: HTTPResponse
@@ -37,7 +37,7 @@ extension SimulatedExchange {
             response = error(r.status, r.code, r.message)
         }
         for (name, value) in headers { response.headers.add(name, value) }
-        if faults.loseReplyRate > 0, faultRandom.unit() < faults.loseReplyRate { recordFault(); return .drop }
+        if faults.loseReplyRate > 0, faultRandom.unit() < faults.loseReplyRate { stats.faultsInjected += 1; return .drop }
         return finish(response)
     }
 
@@ -53,7 +53,7 @@ extension SimulatedExchange {
         case ("GET", "/sim/stats"):
             return json([
                 "requests": JSON(stats.requests), "orders_placed": JSON(stats.ordersPlaced), "rate_limited": JSON(stats.rateLimited),
-                "faults_injected": JSON(stats.faultsInjected), "weight_used": JSON(limiter.used), "open_orders": JSON(orders.values.filter(\.isOpen).count),
+                "faults_injected": JSON(stats.faultsInjected), "weight_used": JSON(limiter.used), "open_orders": JSON(openOrderIDs.count),
             ])
         case ("POST", "/sim/faults"):
             let p = request.parameters
@@ -163,7 +163,7 @@ extension SimulatedExchange {
             return json(orderJSON(try cancel(symbol: m.symbol, orderId: id, clientOrderId: client, now: now), full: false))
         case ("GET", "/api/v3/openOrders"):
             let symbol = try p["symbol"].map { _ throws(Rejection) in try market(p, now: now).symbol }
-            let open = orders.values.filter { $0.isOpen && (symbol == nil || $0.symbol == symbol) }.sorted { $0.orderId < $1.orderId }
+            let open = openOrderIDs.sorted().compactMap { orders[$0] }.filter { symbol == nil || $0.symbol == symbol }
             return json(.array(open.map { orderJSON($0, full: false) }))
         case ("GET", "/api/v3/account"):
             let assets = balances.keys.sorted()

@@ -28,6 +28,8 @@ public final class SimulatedExchange {
     let symbolOrder: [String]
     var balances: [String: SimBalance] = [:]
     var orders: [Int64: SimOrder] = [:]
+    /// Resting orders, so the 100 ms matching pass never walks the filled history.
+    var openOrderIDs: Set<Int64> = []
     var orderByClientID: [String: Int64] = [:]
     var trades: [String: [SimFill]] = [:]
     var nextOrderID: Int64 = 1
@@ -39,7 +41,7 @@ public final class SimulatedExchange {
     var faultRandom: SeededRandom
     let speed: Double
     let startWall: Double
-    public private(set) var stats = Stats()
+    public internal(set) var stats = Stats()
 
     public init(config: TradingConfig.Simulator, symbols: [String], now: Double) throws {
         takerFee = config.takerFee
@@ -104,8 +106,6 @@ public final class SimulatedExchange {
         markets[symbol]?.advance(to: simSecond(now))
     }
 
-    public func lastPrice(_ symbol: String) -> Double? { markets[symbol]?.lastPrice }
-
     // MARK: Orders
 
     struct Rejection: Error {
@@ -121,9 +121,10 @@ public final class SimulatedExchange {
 
     func placeOrder(symbol: String, side: String, type: String, quantity: Double, price: Double?, timeInForce: String,
                     clientOrderId: String?, now: Double) throws(Rejection) -> SimOrder {
-        guard var market = markets[symbol] else { throw Rejection(-1121, "Invalid symbol.") }
-        market.advance(to: simSecond(now))
-        markets[symbol] = market
+        guard markets[symbol] != nil else { throw Rejection(-1121, "Invalid symbol.") }
+        // Advanced in place: a copy would duplicate the market's bar history on every order.
+        advance(symbol, now: now)
+        let market = markets[symbol]!
         if let id = clientOrderId, orderByClientID[id] != nil { throw Rejection(-2010, "Duplicate order sent.") }
         let qty = DecimalText.floor(quantity, step: market.stepSize)
         guard qty > 0, abs(qty - quantity) < market.stepSize * 1e-6 else {
@@ -179,6 +180,7 @@ public final class SimulatedExchange {
             order.status = order.executedQty > 0 ? .partiallyFilled : .new
             order.locked = isBuy ? order.remaining * order.price * (1 + makerFee) : order.remaining
             move(isBuy ? market.quoteAsset : market.baseAsset, freeToLocked: order.locked)
+            openOrderIDs.insert(order.orderId)
         }
         orders[order.orderId] = order
         orderByClientID[order.clientOrderId] = order.orderId
@@ -232,6 +234,7 @@ public final class SimulatedExchange {
         order.status = .canceled
         order.updateTime = Int64(now * 1000)
         orders[id] = order
+        openOrderIDs.remove(id)
         return order
     }
 
@@ -242,8 +245,8 @@ public final class SimulatedExchange {
 
     private func matchRestingOrders(now: Double) {
         let ms = Int64(now * 1000)
-        for id in orders.keys.sorted() {
-            guard var order = orders[id], order.isOpen, let market = markets[order.symbol] else { continue }
+        for id in openOrderIDs.sorted() {
+            guard var order = orders[id], let market = markets[order.symbol] else { continue }
             let crossed = order.side == "BUY" ? market.bestAsk <= order.price : market.bestBid >= order.price
             guard crossed else { continue }
             apply(&order, market: market, price: order.price, qty: order.remaining, maker: true, now: ms)
@@ -251,12 +254,9 @@ public final class SimulatedExchange {
             unlock(order.side == "BUY" ? market.quoteAsset : market.baseAsset, order.locked, from: &order)
             order.status = .filled
             orders[id] = order
+            openOrderIDs.remove(id)
         }
     }
-
-    func recordRequest() { stats.requests += 1 }
-    func recordRateLimited() { stats.rateLimited += 1 }
-    func recordFault() { stats.faultsInjected += 1 }
 }
 
 public struct SimError: Error, CustomStringConvertible, Sendable {

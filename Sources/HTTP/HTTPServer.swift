@@ -30,7 +30,6 @@ public final class HTTPServer {
     public let port: UInt16
     public let idleTimeout: Double
     public let maxConnections: Int
-    public private(set) var requestsServed = 0
     private let loop: EventLoop
     private let listener: Int32
     private let handler: Handler
@@ -47,8 +46,6 @@ public final class HTTPServer {
         try loop.register(listener, .readable) { [unowned self] _ in acceptAll() }
         sweepIdle()
     }
-
-    public var connectionCount: Int { connections.count }
 
     public func close() {
         loop.unregister(listener)
@@ -115,7 +112,6 @@ public final class HTTPServer {
                 return
             }
             c.busy = true
-            requestsServed += 1
             let keepAlive = request.keepAlive
             handler(request) { [weak self, weak c] response in
                 guard let self, let c, self.connections[c.fd] === c else { return }

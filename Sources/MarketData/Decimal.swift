@@ -28,15 +28,4 @@ public enum DecimalText {
         guard step > 0 else { return value }
         return (value / step).rounded() * step
     }
-
-    /// Decimal places needed to print `step` (0.001 → 3).
-    public static func places(for step: Double) -> Int {
-        var places = 0
-        var s = step
-        while places < 12 && abs(s.rounded() - s) > 1e-9 * max(1, s) {
-            s *= 10
-            places += 1
-        }
-        return places
-    }
 }

@@ -31,6 +31,8 @@ public final class EngineCore {
     public private(set) var pending: (clientOrderId: String, side: OrderSide, qty: Double)?
     public private(set) var cooldownUntil = 0.0
     public private(set) var pausedReason: String?
+    /// The UTC day the pause belongs to; the next day trades again.
+    private var pausedDay = ""
     public private(set) var lastSignal: Signal = .hold
     public var crashHook: (CycleStep) throws -> Void = { _ in }
     let journal: TradeJournal
@@ -107,8 +109,8 @@ public final class EngineCore {
         ledger.mark(price: price, day: Clock.utcDay(now))
         // The daily loss limit pauses trading until the next UTC day.
         if pausedReason != nil && ledger.day != pausedDay { pausedReason = nil }
-        if pausedReason == nil && ledger.dailyPnL <= -settings.risk.dailyLossLimit {
-            pausedReason = "daily loss \(Int(-ledger.dailyPnL)) reached the limit of \(Int(settings.risk.dailyLossLimit))"
+        if pausedReason == nil, let breach = risk.dailyLossBreach(ledger) {
+            pausedReason = breach
             pausedDay = ledger.day
         }
         try crashHook(.marketData)
@@ -208,8 +210,6 @@ public final class EngineCore {
         full.fills = try await exchange.orderTrades(symbol: symbol, orderId: order.orderId)
         _ = try record(full, side: side, now: now)
     }
-
-    private var pausedDay = ""
 
     private func feeInQuote(_ fill: Fill) -> Double {
         fill.commissionAsset == settings.baseAsset ? fill.commission * fill.price : fill.commission

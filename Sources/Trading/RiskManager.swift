@@ -17,9 +17,7 @@ public struct RiskManager: Sendable {
     /// `cooldownUntil`: set after a losing trade; entries wait until then (exits never do).
     public func check(side: OrderSide, qty: Double, price: Double, ledger: Ledger, rules: SymbolRules, now: Double, cooldownUntil: Double) -> Decision {
         guard qty.isFinite, qty > 0, price.isFinite, price > 0 else { return .reject("quantity \(qty) at price \(price) is not a positive finite order") }
-        if ledger.dailyPnL <= -limits.dailyLossLimit {
-            return .pause("daily loss \(rounded(-ledger.dailyPnL)) reached the limit of \(rounded(limits.dailyLossLimit))")
-        }
+        if let breach = dailyLossBreach(ledger) { return .pause(breach) }
         var qty = qty
         switch side {
         case .buy:
@@ -40,6 +38,12 @@ public struct RiskManager: Sendable {
         }
         guard qty * price >= rules.minNotional else { return .reject("order value \(rounded(qty * price)) is below the exchange minimum \(rules.minNotional)") }
         return .allow(qty: qty)
+    }
+
+    /// Why the day's loss stops trading, or nil while it is within the limit.
+    public func dailyLossBreach(_ ledger: Ledger) -> String? {
+        guard ledger.dailyPnL <= -limits.dailyLossLimit else { return nil }
+        return "daily loss \(rounded(-ledger.dailyPnL)) reached the limit of \(rounded(limits.dailyLossLimit))"
     }
 
     private func rounded(_ x: Double) -> Double { (x * 100).rounded() / 100 }

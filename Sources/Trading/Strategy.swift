@@ -42,12 +42,6 @@ public struct SMACrossover: Strategy {
         if previous >= 0 && diff < 0 { return .sell }
         return .hold
     }
-
-    /// Current averages (nil while warming up), for status displays.
-    public var averages: (fast: Double, slow: Double)? {
-        guard let f = fastWindow.mean, let s = slowWindow.mean else { return nil }
-        return (f, s)
-    }
 }
 
 /// The mean of the last `count` values.

@@ -39,21 +39,8 @@ struct BusPublisher: EventPublisher {
     func publish(_ topic: String, _ data: JSON) { runtime.publish(topic, data) }
 }
 
-var settings = ExchangeClient.Settings(baseURL: config.exchange.baseURL)
-settings.apiKey = config.exchange.apiKey
-settings.timeout = config.exchange.timeout
-settings.minConnections = config.exchange.minConnections
-settings.maxConnections = config.exchange.maxConnections
-settings.connectTimeout = config.exchange.connectionTimeout
-settings.idleTimeout = config.exchange.idleTimeout
-settings.maxAttempts = config.exchange.maxAttempts
-settings.baseDelay = config.exchange.baseDelay
-settings.maxDelay = config.exchange.maxDelay
-settings.tickerTTL = config.exchange.tickerTTL
-settings.orderBookTTL = config.exchange.orderBookTTL
-settings.klinesTTL = config.exchange.klinesTTL
 let client: ExchangeClient
-do { client = try ExchangeClient(settings) } catch { fail("\(error)") }
+do { client = try ExchangeClient(ExchangeClient.Settings(config.exchange)) } catch { fail("\(error)") }
 
 let runtime = ModuleRuntime()
 let logDirectory = Environment.get("SUPERBOT_LOG_DIR") ?? "logs"
