@@ -28,7 +28,7 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "SuperBotModule", dependencies: ["Bus", "JSON", "RPC", "SuperBotLog", "SystemKit"], swiftSettings: strict),
         .target(name: "SuperBotCLI", dependencies: ["RPC", "JSON", "SystemKit"], swiftSettings: strict),
-        .target(name: "HTTP", dependencies: ["SystemKit", "JSON"], swiftSettings: strict),
+        .target(name: "HTTP", dependencies: ["SystemKit"], swiftSettings: strict),
         .target(name: "MarketData", swiftSettings: strict),
         .target(name: "ExchangeSim", dependencies: ["HTTP", "JSON", "MarketData", "SuperBotConfig", "SystemKit"], swiftSettings: strict),
         .target(name: "ExchangeConnector", dependencies: ["HTTP", "JSON", "MarketData", "SystemKit"], swiftSettings: strict),
@@ -38,6 +38,8 @@ let package = Package(
         .executableTarget(name: "exchange-sim", dependencies: ["ExchangeSim", "HTTP", "SuperBotConfig", "SuperBotLog", "SystemKit"], swiftSettings: strict),
         .executableTarget(name: "superbot", dependencies: ["SuperBotDaemon"], swiftSettings: strict),
         .executableTarget(name: "superbot-cli", dependencies: ["SuperBotCLI"], swiftSettings: strict),
+        // What the test targets share: deadlines instead of sleeps, a loop on a thread, an HTTP client.
+        .target(name: "SuperBotTesting", dependencies: ["HTTP", "SystemKit"], swiftSettings: strict),
         // A child program whose behaviour tests control (exit codes, ignored SIGTERM, grandchildren…).
         .executableTarget(name: "superbot-fixture", dependencies: ["SystemKit"], swiftSettings: strict),
         // A module built on the runtime, for tests: heartbeats, served methods, echoing subscriptions.
@@ -46,14 +48,17 @@ let package = Package(
             name: "SuperBotTests",
             dependencies: ["SystemKit", "JSON", "YAML", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog", "SuperBotCLI"],
             swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "SuperBotTesting", "SystemKit"], swiftSettings: strict),
         .testTarget(
             name: "TradingTests",
-            dependencies: ["HTTP", "MarketData", "ExchangeSim", "ExchangeConnector", "Trading", "Engines", "SuperBotConfig", "SystemKit", "JSON"],
+            dependencies: [
+                "HTTP", "MarketData", "ExchangeSim", "ExchangeConnector", "Trading", "Engines", "SuperBotConfig", "SuperBotTesting", "SystemKit", "JSON",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SystemKit", "JSON", "RPC", "ExchangeConnector", "superbot", "superbot-cli", "superbot-fixture", "superbot-fixture-module",
+                "SystemKit", "JSON", "RPC", "HTTP", "SuperBotTesting", "ExchangeConnector", "superbot", "superbot-cli", "superbot-fixture", "superbot-fixture-module",
                 "exchange-sim", "trading-engine",
             ],
             swiftSettings: strict),

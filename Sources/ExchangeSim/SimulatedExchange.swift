@@ -42,6 +42,7 @@ public final class SimulatedExchange {
     let speed: Double
     let startWall: Double
     public internal(set) var stats = Stats()
+    let apiRoutes = SimulatedExchange.apiRouter()
 
     public init(config: TradingConfig.Simulator, symbols: [String], now: Double) throws {
         takerFee = config.takerFee

@@ -39,14 +39,15 @@ public struct HTTPParser: Sendable {
     }
 
     public mutating func nextRequest() throws(HTTPParseError) -> HTTPRequest? {
-        guard let (head, body) = try next(atEOF: false) else { return nil }
+        guard let (head, body) = try next(atEOF: false, bodyless: false) else { return nil }
         let parts = head.startLine.split(separator: " ", omittingEmptySubsequences: false)
         return HTTPRequest(method: String(parts[0]), target: String(parts[1]), headers: head.headers, body: body, minorVersion: try version(parts[2]))
     }
 
-    /// `atEOF`: the peer closed; a response without a length ends here.
-    public mutating func nextResponse(atEOF: Bool = false) throws(HTTPParseError) -> HTTPResponse? {
-        guard let (head, body) = try next(atEOF: atEOF) else { return nil }
+    /// `atEOF`: the peer closed; a response without a length ends here. `toHEAD`: the answer to a
+    /// HEAD request, which has no body whatever its headers say.
+    public mutating func nextResponse(atEOF: Bool = false, toHEAD: Bool = false) throws(HTTPParseError) -> HTTPResponse? {
+        guard let (head, body) = try next(atEOF: atEOF, bodyless: toHEAD) else { return nil }
         let parts = head.startLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         return HTTPResponse(status: Int(parts[1])!, headers: head.headers, body: body)
     }
@@ -83,7 +84,7 @@ public struct HTTPParser: Sendable {
         var headers: HTTPHeaders
     }
 
-    private mutating func next(atEOF: Bool) throws(HTTPParseError) -> (Head, [UInt8])? {
+    private mutating func next(atEOF: Bool, bodyless: Bool) throws(HTTPParseError) -> (Head, [UInt8])? {
         // Skip the empty lines RFC 9112 allows before a message.
         while start < buffer.count, buffer[start] == 0x0D || buffer[start] == 0x0A {
             if buffer[start] == 0x0D, start + 1 >= buffer.count { return nil }
@@ -107,15 +108,28 @@ public struct HTTPParser: Sendable {
             headers.add(String(decoding: name, as: UTF8.self), String(decoding: trimmed, as: UTF8.self))
         }
         let head = Head(startLine: String(decoding: first, as: UTF8.self), headers: headers)
-        let statusLess = kind == .response && head.startLine.split(separator: " ").dropFirst().first.map { $0 == "204" || $0 == "304" || $0.hasPrefix("1") } == true
+        let statusLess = bodyless || kind == .response && head.startLine.split(separator: " ").dropFirst().first.map { $0 == "204" || $0 == "304" || $0.hasPrefix("1") } == true
+        if statusLess {
+            // No body whatever the headers say (RFC 9112 6.3, rule 1).
+            start = headEnd
+            return (head, [])
+        }
 
+        let lengths = headers.values("content-length")
         if let te = headers["transfer-encoding"] {
-            guard te.lowercased() == "chunked" else { throw HTTPParseError(501, "unsupported transfer-encoding '\(te)'") }
+            // RFC 9112 6.3: both framings at once is how requests are smuggled; refuse rather than guess.
+            guard lengths.isEmpty else { throw HTTPParseError(400, "both content-length and transfer-encoding sent") }
+            guard headers.values("transfer-encoding").count == 1, te.lowercased() == "chunked" else {
+                throw HTTPParseError(501, "unsupported transfer-encoding '\(te)'")
+            }
             guard let (body, end) = try chunkedBody(from: headEnd) else { return nil }
             start = end
             return (head, body)
         }
-        if let lengthText = headers["content-length"] {
+        if let lengthText = lengths.first {
+            guard lengths.allSatisfy({ $0 == lengthText }) else {
+                throw HTTPParseError(400, "conflicting content-length values \(lengths.prefix(4).map { "'\($0.prefix(20))'" }.joined(separator: ", "))")
+            }
             guard let length = Int(lengthText), length >= 0, lengthText.allSatisfy(\.isNumber) else {
                 throw HTTPParseError(400, "invalid content-length '\(lengthText.prefix(40))'")
             }
@@ -124,7 +138,7 @@ public struct HTTPParser: Sendable {
             start = headEnd + length
             return (head, Array(buffer[headEnd..<start]))
         }
-        if kind == .request || statusLess {
+        if kind == .request {
             start = headEnd
             return (head, [])
         }

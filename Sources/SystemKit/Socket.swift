@@ -3,9 +3,9 @@ import Glibc
 
 /// Socket helpers: non-blocking listeners for the event loop, blocking connects for clients.
 public enum Socket {
-    public static func setNonBlocking(_ fd: Int32) {
+    public static func setNonBlocking(_ fd: Int32, _ on: Bool = true) {
         let flags = fcntl(fd, F_GETFL)
-        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        _ = fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK)
     }
 
     static func streamSocket(_ family: Int32, nonBlocking: Bool) throws -> Int32 {

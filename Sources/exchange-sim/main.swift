@@ -83,11 +83,14 @@ func serve(_ sim: TradingConfig.Simulator, _ symbols: [String]) -> Never {
     let server: HTTPServer
     do {
         loop = try EventLoop()
-        server = try HTTPServer(loop: loop, host: sim.host, port: UInt16(sim.port)) { request, respond in
+        server = try HTTPServer(loop: loop, host: sim.host, port: UInt16(sim.port), errorResponse: SimulatedExchange.parseErrorResponse) { request, writer in
             switch exchange.handle(request, now: Clock.wall()) {
-            case .respond(let response): respond(response)
-            case .drop: respond(nil)
-            case .delayed(let seconds, let response): loop.schedule(after: seconds) { respond(response) }
+            case .respond(let response): writer.respond(response)
+            case .drop: writer.drop()
+            case .delayed(let seconds, let response):
+                loop.schedule(after: seconds) {
+                    if let response { writer.respond(response) } else { writer.drop() }
+                }
             }
         }
     } catch {

@@ -2,6 +2,7 @@ import Glibc
 import JSON
 import RPC
 import SystemKit
+import SuperBotTesting
 import Testing
 
 /// The bus relayed by the real daemon between real processes, and modules on the runtime.

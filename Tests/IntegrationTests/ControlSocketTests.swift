@@ -2,6 +2,7 @@ import Glibc
 import JSON
 import RPC
 import SystemKit
+import SuperBotTesting
 import Testing
 
 /// JSON-RPC over the real socket: spec behaviour, hostile clients, many clients.

@@ -2,6 +2,7 @@ import Glibc
 import JSON
 import RPC
 import SystemKit
+import SuperBotTesting
 import Testing
 
 /// The daemon as a whole: single instance, stale files, bad config, re-adoption, reload, persistence.

@@ -1,6 +1,7 @@
 import Glibc
 import JSON
 import SystemKit
+import SuperBotTesting
 import Testing
 @testable import ExchangeConnector
 

@@ -2,6 +2,7 @@ import Glibc
 import JSON
 import RPC
 import SystemKit
+import SuperBotTesting
 import Testing
 
 /// Runs the real `superbot` binary on a private temporary directory and cleans up every process
@@ -172,17 +173,6 @@ final class Harness {
         defer { close(fd) }
         return Socket.localPort(fd)
     }
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
-@discardableResult
-func waitUntil(_ timeout: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = Clock.monotonic() + timeout
-    while Clock.monotonic() < deadline {
-        if condition() { return true }
-        Clock.sleep(0.02)
-    }
-    return condition()
 }
 
 struct HarnessError: Error, CustomStringConvertible {

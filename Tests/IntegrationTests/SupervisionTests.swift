@@ -2,6 +2,7 @@ import Glibc
 import JSON
 import RPC
 import SystemKit
+import SuperBotTesting
 import Testing
 
 /// The daemon supervising real fixture processes: crashes, backoff, fatal, stop timeouts, trees.

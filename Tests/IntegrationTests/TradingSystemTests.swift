@@ -1,6 +1,7 @@
 import Glibc
 import JSON
 import SystemKit
+import SuperBotTesting
 import Testing
 
 /// The whole trading system under the real daemon: exchange-sim + trading-engine, driven by the CLI.

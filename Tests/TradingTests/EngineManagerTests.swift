@@ -3,6 +3,7 @@ import JSON
 import Synchronization
 import SuperBotConfig
 import SystemKit
+import SuperBotTesting
 import Testing
 @testable import Engines
 
@@ -28,15 +29,6 @@ struct EngineManagerTests {
                 strategy: {fast: 2, slow: 4}
                 recovery: {backoff: 0.05, max_backoff: 0.5, error_spike: 4}
             """, file: "trading.yaml", baseDirectory: dir)
-    }
-
-    func waitUntil(_ seconds: Double, _ condition: () async -> Bool) async -> Bool {
-        let deadline = Clock.monotonic() + seconds
-        while Clock.monotonic() < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return await condition()
     }
 
     @Test func fifteenSymbolsLogToFifteenFiles() async throws {
