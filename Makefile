@@ -1,5 +1,5 @@
 # SuperBot: `make run` starts the whole system on config/, `make test` runs every test.
-.PHONY: build run test bench clean
+.PHONY: build run test test-unit test-integration lint format bench clean
 
 build:
 	swift build -c release --static-swift-stdlib
@@ -10,6 +10,22 @@ run:
 test:
 	swift build --build-tests
 	swift test --skip-build
+
+# Tests that drive libraries in-process (no daemon, no spawned binaries).
+test-unit:
+	swift build --build-tests
+	swift test --skip-build --skip IntegrationTests
+
+# Tests that spawn the real binaries (daemon, CLI, exchange-sim, trading-engine, fixtures).
+test-integration:
+	swift build --build-tests
+	swift test --skip-build --filter IntegrationTests
+
+lint:
+	swift format lint --strict -r Sources Tests Package.swift
+
+format:
+	swift format -i -r Sources Tests Package.swift
 
 bench: build
 	bash Tests/bench/supervisor-bench.sh

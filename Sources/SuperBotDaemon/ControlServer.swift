@@ -22,6 +22,7 @@ final class ControlServer {
     let socketPath: String
     var handler: Handler = { _, _, reply in reply(.failure(.internalError("no handler"))) }
     var onClose: (Connection) -> Void = { _ in }
+    var requiresAuth: (String) -> Bool = { _ in true }
     /// A reply to a request the daemon forwarded to this connection (method routing).
     var onResponse: (Connection, JSON, Result<JSON, RPCError>) -> Void = { _, _, _ in }
     /// Publishes go straight to the relay, bypassing the generic request path.
@@ -222,16 +223,14 @@ final class ControlServer {
             self.settle(connection)
         }
         connection.pendingReplies += 1
-        if request.method == "auth.login" {
-            finish(login(request, connection))
-        } else if !connection.authenticated {
+        if !connection.authenticated && requiresAuth(request.method) {
             finish(.failure(.unauthorized("authentication required: call auth.login with the token first")))
         } else {
             handler(request, connection, finish)
         }
     }
 
-    private func login(_ request: RPCRequest, _ connection: Connection) -> Result<JSON, RPCError> {
+    func login(_ request: RPCRequest, _ connection: Connection) -> Result<JSON, RPCError> {
         guard let expected = ipc.authToken else { return .success(["authenticated": true]) }
         guard let token = request.params?["token"]?.stringValue ?? request.params?.arrayValue?.first?.stringValue else {
             return .failure(.invalidParams("auth.login needs {\"token\": \"…\"}"))

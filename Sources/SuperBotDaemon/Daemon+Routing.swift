@@ -12,55 +12,12 @@ struct ForwardedCall {
     let timer: EventLoop.TimerID
 }
 
-/// Bus methods and method routing: `bus.publish|subscribe|unsubscribe`, `rpc.register|unregister`,
-/// and requests for methods a module registered, forwarded to it with the daemon's own id.
+/// Method routing: `rpc.register|unregister`, and requests for methods a module registered, forwarded to it with the daemon's own id.
 extension Daemon {
-    /// Prefixes a module may not take over: the daemon's own methods.
-    static let reservedPrefixes = ["daemon.", "module.", "monitoring.", "logs.", "bus.", "rpc.", "auth."]
-
-    func handleBus(_ request: RPCRequest, _ connection: Connection, _ reply: @escaping ControlServer.Reply) {
-        switch request.method {
-        case "bus.publish":
-            guard let topic = param(request, "topic")?.stringValue else {
-                return reply(.failure(.invalidParams("bus.publish needs {\"topic\": \"a.b.c\", \"data\": …}")))
-            }
-            do {
-                try Topic.validate(topic)
-            } catch {
-                return reply(.failure(.invalidParams("\(error)")))
-            }
-            let receivers = bus.publish(topic: topic, param(request, "data", 1) ?? .null, source: source(of: connection))
-            reply(.success(["delivered": JSON(receivers)]))
-        case "bus.subscribe":
-            let requested = patterns(request)
-            guard !requested.isEmpty else {
-                return reply(.failure(.invalidParams("bus.subscribe needs {\"pattern\": \"price.*.update\"} or {\"patterns\": [...]}")))
-            }
-            do {
-                for pattern in requested { try Topic.validatePattern(pattern) }
-                var total = 0
-                for pattern in requested { total = try bus.subscribe(connection, pattern) }
-                reply(.success(["subscribed": .array(requested.map { .string($0) }), "subscriptions": JSON(total)]))
-            } catch {
-                reply(.failure(.invalidParams("\(error)")))
-            }
-        case "bus.unsubscribe":
-            let requested = patterns(request)
-            var remaining = 0
-            if requested.isEmpty {
-                remaining = bus.unsubscribe(connection, nil)
-            } else {
-                for pattern in requested { remaining = bus.unsubscribe(connection, pattern) }
-            }
-            reply(.success(["subscriptions": JSON(remaining)]))
-        default:
-            reply(.failure(.methodNotFound(request.method)))
+    var rpcMethods: MethodNamespace {
+        MethodNamespace("rpc", ["register", "unregister"]) { [unowned self] request, connection, reply in
+            reply(handleRegistration(request, connection))
         }
-    }
-
-    private func patterns(_ request: RPCRequest) -> [String] {
-        if let list = param(request, "patterns")?.arrayValue { return list.compactMap(\.stringValue) }
-        return param(request, "pattern").flatMap(\.stringValue).map { [$0] } ?? []
     }
 
     // MARK: rpc.register
@@ -74,8 +31,8 @@ extension Daemon {
             return .success(["unregistered": .array(methods.map { .string($0) })])
         }
         for method in methods {
-            if let prefix = Daemon.reservedPrefixes.first(where: { method.hasPrefix($0) }) {
-                return .failure(.invalidParams("'\(method)' is reserved for the daemon ('\(prefix)…'); use a prefix of your own, e.g. 'trading.'"))
+            if let reserved = methodTable.reservedNamespace(for: method) {
+                return .failure(.invalidParams("'\(method)' is reserved for the daemon ('\(reserved).…'); use a prefix of your own, e.g. 'trading.'"))
             }
             do {
                 try Topic.validate(method)

@@ -67,6 +67,19 @@ final class ModuleRunner {
         if state.hasProcess { restart() }
     }
 
+    /// Cancels everything that could call back into this runner, so it can be freed (a reload
+    /// removed its module and its process is gone).
+    func retire() {
+        daemon.loop.cancel(timer)
+        timer = nil
+        stopHealthChecks()
+        if let fd = adoptedPidFD {
+            daemon.loop.unregister(fd)
+            close(fd)
+            adoptedPidFD = nil
+        }
+    }
+
     func processExited(_ status: TerminationStatus) {
         guard let pid else { return }
         killLeftovers(of: pid)

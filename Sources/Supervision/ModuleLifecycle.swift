@@ -26,7 +26,41 @@ public struct ModuleLifecycle: Sendable {
         case failed(String)
     }
 
-    public private(set) var state: ModuleState = .stopped
+    /// What follows once a stopping process is gone. Part of the state, not flags beside it, so
+    /// "stopping to restart" and "stopping because a check failed" cannot both hold.
+    public enum AfterStop: Equatable, Sendable {
+        /// An operator's stop: stay stopped.
+        case stay
+        /// A restart or a reload: start again.
+        case start
+        /// The supervisor killed it (failed check, memory limit): the exit counts as a crash.
+        case failure(String)
+    }
+
+    private enum Phase: Equatable, Sendable {
+        case stopped, starting, running, backoff, crashed, fatal
+        case stopping(AfterStop)
+    }
+
+    private var phase = Phase.stopped
+
+    public var state: ModuleState {
+        switch phase {
+        case .stopped: .stopped
+        case .starting: .starting
+        case .running: .running
+        case .backoff: .backoff
+        case .crashed: .crashed
+        case .fatal: .fatal
+        case .stopping: .stopping
+        }
+    }
+
+    /// Set while stopping: what happens when the process is gone.
+    public var afterStop: AfterStop? {
+        if case .stopping(let next) = phase { return next }
+        return nil
+    }
     /// When the current state began (monotonic seconds).
     public private(set) var since: Double
     /// Why the module is in its current state (`fatal`, `crashed`, `stopped` after an exit…).
@@ -39,9 +73,6 @@ public struct ModuleLifecycle: Sendable {
 
     private var nextDelay: Double
     private var runningSince: Double?
-    private var startAfterStop = false
-    /// Set when the supervisor kills a module for failing its checks: the exit then counts as a crash.
-    private var failureBeingHandled: String?
 
     public init(policy: RestartPolicy, now: Double) {
         self.policy = policy
@@ -49,22 +80,22 @@ public struct ModuleLifecycle: Sendable {
         self.nextDelay = policy.restartDelay
     }
 
-    private mutating func enter(_ newState: ModuleState, _ now: Double, reason: String? = nil) {
-        state = newState
+    private mutating func enter(_ newPhase: Phase, _ now: Double, reason: String? = nil) {
+        phase = newPhase
         since = now
         self.reason = reason
     }
 
     /// An operator's or autostart's start. From `fatal` or `stopped` the restart count starts afresh.
     public mutating func start(now: Double) -> [Action] {
-        switch state {
-        case .starting, .running:
+        switch phase {
+        case .starting, .running, .stopping(.failure):
             return []
         case .stopping:
-            startAfterStop = true
+            phase = .stopping(.start)
             return []
         case .stopped, .fatal, .crashed, .backoff:
-            if state != .backoff {
+            if phase != .backoff {
                 recentRestarts = []
                 nextDelay = policy.restartDelay
             }
@@ -74,13 +105,12 @@ public struct ModuleLifecycle: Sendable {
 
     private mutating func beginStart(_ now: Double) -> [Action] {
         enter(.starting, now)
-        failureBeingHandled = nil
         return [.cancelTimer, .spawn]
     }
 
     /// The process exists now.
     public mutating func spawned(now: Double) -> [Action] {
-        guard state == .starting else { return [] }
+        guard phase == .starting else { return [] }
         runningSince = nil
         var actions: [Action] = [.notify(.started)]
         if !policy.waitsForHealthCheck {
@@ -106,7 +136,7 @@ public struct ModuleLifecycle: Sendable {
 
     /// The health check passed (or `startSeconds` elapsed without one).
     public mutating func healthy(now: Double) -> [Action] {
-        guard state == .starting else { return [] }
+        guard phase == .starting else { return [] }
         return becomeRunning(now)
     }
 
@@ -117,7 +147,7 @@ public struct ModuleLifecycle: Sendable {
     }
 
     public mutating func timerFired(now: Double) -> [Action] {
-        switch state {
+        switch phase {
         case .starting: return policy.waitsForHealthCheck ? [] : becomeRunning(now)
         case .backoff: return beginStart(now)
         case .stopping: return [.killGroup]
@@ -125,29 +155,33 @@ public struct ModuleLifecycle: Sendable {
         }
     }
 
+    /// An operator's stop; it also wins over a restart or a failure kill already under way.
     public mutating func stop(now: Double) -> [Action] {
-        startAfterStop = false
-        switch state {
+        switch phase {
         case .starting, .running:
-            enter(.stopping, now)
+            enter(.stopping(.stay), now)
             return [.signalGroup(policy.stopSignal), .setTimer(policy.stopTimeout)]
         case .backoff, .crashed, .fatal:
             enter(.stopped, now, reason: "stopped by operator")
             return [.cancelTimer, .notify(.stopped("stopped by operator"))]
-        case .stopping, .stopped:
+        case .stopping:
+            phase = .stopping(.stay)
+            return []
+        case .stopped:
             return []
         }
     }
 
     /// Stop, then start again once the process is gone (an operator's restart or a reload).
     public mutating func restart(now: Double) -> [Action] {
-        switch state {
+        switch phase {
         case .starting, .running:
-            let actions = stop(now: now)
-            startAfterStop = true
-            return actions
+            enter(.stopping(.start), now)
+            return [.signalGroup(policy.stopSignal), .setTimer(policy.stopTimeout)]
+        case .stopping(.failure):
+            return []
         case .stopping:
-            startAfterStop = true
+            phase = .stopping(.start)
             return []
         default:
             return start(now: now)
@@ -156,9 +190,8 @@ public struct ModuleLifecycle: Sendable {
 
     /// A failed health check, an RSS limit, a zombie: kill the process and restart it under the policy.
     public mutating func failed(_ why: String, now: Double) -> [Action] {
-        guard state == .starting || state == .running else { return [] }
-        failureBeingHandled = why
-        enter(.stopping, now, reason: why)
+        guard phase == .starting || phase == .running else { return [] }
+        enter(.stopping(.failure(why)), now, reason: why)
         return [.signalGroup(policy.stopSignal), .setTimer(policy.stopTimeout)]
     }
 
@@ -170,19 +203,16 @@ public struct ModuleLifecycle: Sendable {
             nextDelay = policy.restartDelay
         }
         runningSince = nil
-        switch state {
-        case .stopping where failureBeingHandled == nil:
-            if startAfterStop {
-                startAfterStop = false
-                return [.notify(.stopped("restarting"))] + beginStart(now)
-            }
+        switch phase {
+        case .stopping(.start):
+            return [.notify(.stopped("restarting"))] + beginStart(now)
+        case .stopping(.stay):
             enter(.stopped, now, reason: "stopped (\(status))")
             return [.cancelTimer, .notify(.stopped(reason!))]
-        case .starting, .running, .stopping:
-            let why = failureBeingHandled.map { "\($0); \(status)" } ?? status.description
-            failureBeingHandled = nil
-            startAfterStop = false
-            return crashed(why, status: status, now: now)
+        case .stopping(.failure(let why)):
+            return crashed("\(why); \(status)", status: status, now: now)
+        case .starting, .running:
+            return crashed(status.description, status: status, now: now)
         default:
             return []
         }

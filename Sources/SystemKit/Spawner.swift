@@ -59,26 +59,27 @@ public enum Spawner {
         defer { if outputFD >= 0 { close(outputFD) } }
 
         var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
+        try check(posix_spawnattr_init(&attr), "posix_spawnattr_init")
         defer { posix_spawnattr_destroy(&attr) }
         var empty = sigset_t()
         sigemptyset(&empty)
         var all = sigset_t()
         sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setsigdefault(&attr, &all)
+        // Every result is checked: a child that inherits a blocked SIGTERM could never be stopped.
+        try check(posix_spawnattr_setsigmask(&attr, &empty), "posix_spawnattr_setsigmask")
+        try check(posix_spawnattr_setsigdefault(&attr, &all), "posix_spawnattr_setsigdefault")
         try check(sb_spawnattr_setflags_session(&attr), "posix_spawnattr_setflags")
 
         var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
+        try check(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init")
         defer { posix_spawn_file_actions_destroy(&actions) }
-        try check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0), "addopen")
+        try check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0), "posix_spawn_file_actions_addopen")
         if outputFD >= 0 {
-            try check(posix_spawn_file_actions_adddup2(&actions, outputFD, 1), "adddup2")
-            try check(posix_spawn_file_actions_adddup2(&actions, outputFD, 2), "adddup2")
+            try check(posix_spawn_file_actions_adddup2(&actions, outputFD, 1), "posix_spawn_file_actions_adddup2")
+            try check(posix_spawn_file_actions_adddup2(&actions, outputFD, 2), "posix_spawn_file_actions_adddup2")
         } else {
-            try check(posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0), "addopen")
-            try check(posix_spawn_file_actions_adddup2(&actions, 1, 2), "adddup2")
+            try check(posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0), "posix_spawn_file_actions_addopen")
+            try check(posix_spawn_file_actions_adddup2(&actions, 1, 2), "posix_spawn_file_actions_adddup2")
         }
         if let cwd = request.workingDirectory {
             try check(sb_spawn_file_actions_addchdir(&actions, cwd), "addchdir")

@@ -162,3 +162,42 @@ import Testing
         #expect(m.state == .backoff)
     }
 }
+
+/// What follows a stop is part of the state (`AfterStop`), so the last word wins.
+@Suite struct ModuleLifecycleAfterStopTests {
+    func running() -> ModuleLifecycle {
+        var m = ModuleLifecycle(policy: RestartPolicy(restartDelay: 0.5, restartCooldown: 60, maxAttempts: 3, window: 300, startSeconds: 0), now: 0)
+        _ = m.start(now: 0)
+        _ = m.spawned(now: 0)
+        #expect(m.state == .running)
+        return m
+    }
+
+    @Test func anOperatorStopDuringAFailureKillStaysStopped() {
+        var m = running()
+        _ = m.failed("health check failed 3 times", now: 1)
+        #expect(m.afterStop == .failure("health check failed 3 times"))
+        _ = m.stop(now: 1.5)
+        #expect(m.afterStop == .stay)
+        let actions = m.exited(.signaled(15), now: 2)
+        #expect(m.state == .stopped)
+        #expect(!actions.contains { if case .setTimer = $0 { return true }; return false })
+    }
+
+    @Test func aRestartDuringAFailureKillIsTheFailuresRestart() {
+        var m = running()
+        _ = m.failed("RSS over max_rss_mb", now: 1)
+        #expect(m.restart(now: 1.1).isEmpty)
+        _ = m.exited(.signaled(15), now: 2)
+        #expect(m.state == .backoff)
+        #expect(m.reason?.hasPrefix("RSS over max_rss_mb") == true)
+    }
+
+    @Test func startWhileStoppingBecomesARestart() {
+        var m = running()
+        _ = m.stop(now: 1)
+        #expect(m.start(now: 1.1).isEmpty)
+        #expect(m.afterStop == .start)
+        #expect(m.exited(.signaled(15), now: 2) == [.notify(.stopped("restarting")), .cancelTimer, .spawn])
+    }
+}

@@ -1,0 +1,68 @@
+import Glibc
+import JSON
+import RPC
+import SuperBotConfig
+import SuperBotLog
+import Supervision
+import SystemKit
+
+/// Signals (one signalfd on the loop), child exits, and the shutdown sequence.
+extension Daemon {
+    func handleSignals() {
+        for signal in Signals.read(signalFD) {
+            switch signal {
+            case SIGCHLD: reapChildren()
+            case SIGHUP:
+                logger.info("SIGHUP: reloading the configuration")
+                _ = reloadConfig()
+            default:
+                logger.info("shutdown requested", ["signal": .string(Signals.name(signal))])
+                beginShutdown()
+            }
+        }
+    }
+
+    /// One SIGCHLD may stand for many exits: collect them all.
+    func reapChildren() {
+        for (pid, status) in Spawner.reapChildren() {
+            if let runner = modules.values.first(where: { $0.pid == pid }) {
+                runner.processExited(status)
+            } else {
+                logger.debug("reaped an orphaned descendant", ["pid": JSON(pid), "status": .string(status.description)])
+            }
+        }
+    }
+
+    // MARK: Shutdown
+
+    func beginShutdown() {
+        if isShuttingDown {
+            logger.warning("second shutdown request: killing all modules now")
+            for runner in modules.values { runner.forceKill() }
+            return
+        }
+        isShuttingDown = true
+        logger.info("system.shutdown", ["modules": JSON(modules.values.filter { $0.state.hasProcess }.count)])
+        bus.publish(topic: "system.shutdown", ["pid": JSON(getpid())])
+        loop.cancel(watchdogTimer)
+        queue.cancelStarts()
+        for runner in modules.values where !runner.state.hasProcess { runner.stop() }
+        enqueueStop(modules.values.filter { $0.state.hasProcess }.map(\.name))
+        if modules.values.allSatisfy({ !$0.state.hasProcess }) && !finished { finishShutdown() }
+    }
+
+    func finishShutdown() {
+        finished = true
+        _ = queue.cancelWaiters()
+        waiters = [:]
+        loop.cancel(waiterTimer)
+        loop.cancel(followTimer)
+        server.shutdown()
+        loop.stop()
+    }
+}
+
+extension ModuleRunner {
+    /// SIGKILL to the whole tree right away (a second Ctrl-C during shutdown).
+    func forceKill() { if pid != nil { apply([.killGroup]) } }
+}

@@ -1,0 +1,42 @@
+import Glibc
+import JSON
+import RPC
+import SuperBotConfig
+import SuperBotLog
+import Supervision
+import SystemKit
+
+/// The watchdog pass over /proc, and the daemon's own figures.
+extension Daemon {
+    func scheduleWatchdog(after delay: Double) {
+        loop.cancel(watchdogTimer)
+        guard config.watchdog.enabled, !isShuttingDown else { return }
+        watchdogTimer = loop.schedule(after: delay) { [unowned self] in
+            self.watchdogPass()
+            self.scheduleWatchdog(after: self.config.watchdog.checkInterval)
+        }
+    }
+
+    /// One pass over /proc for every module's tree: resources, stopped processes, memory limits.
+    func watchdogPass() {
+        metrics.watchdogChecks += 1
+        let table = ProcessTable.scan()
+        let now = Clock.monotonic()
+        for runner in modules.values where runner.pid != nil { runner.sample(table, now: now) }
+    }
+
+    func daemonResources() -> JSON {
+        let pid = getpid()
+        guard let stat = ProcStat.read(pid) else { return ["pid": JSON(pid)] }
+        let now = Clock.monotonic()
+        var cpu = 0.0
+        if let last = daemonCPU, now > last.at { cpu = Double(stat.cpuTicks - last.ticks) / Double(ProcStat.clockTicks) / (now - last.at) * 100 }
+        daemonCPU = (stat.cpuTicks, now)
+        return [
+            "pid": JSON(pid), "rss_bytes": JSON(stat.rssBytes), "threads": JSON(stat.threads),
+            "open_files": JSON(ProcStat.openFileCount(pid)), "cpu_percent": JSON((cpu * 10).rounded() / 10),
+            "cpu_seconds_total": JSON(Double(stat.cpuTicks) / Double(ProcStat.clockTicks)),
+            "connections": JSON(server.connections.count),
+        ]
+    }
+}
