@@ -7,19 +7,21 @@ build:
 run:
 	./run
 
+# One test at a time: tests that block on sockets would otherwise starve the cooperative pool
+# (2 threads here) that the async engine tests time their heartbeats on.
 test:
 	swift build --build-tests
-	swift test --skip-build
+	swift test --skip-build --no-parallel
 
 # Tests that drive libraries in-process (no daemon, no spawned binaries).
 test-unit:
 	swift build --build-tests
-	swift test --skip-build --skip IntegrationTests
+	swift test --skip-build --no-parallel --skip IntegrationTests
 
 # Tests that spawn the real binaries (daemon, CLI, exchange-sim, trading-engine, fixtures).
 test-integration:
 	swift build --build-tests
-	swift test --skip-build --filter IntegrationTests
+	swift test --skip-build --no-parallel --filter IntegrationTests
 
 lint:
 	swift format lint --strict -r Sources Tests Package.swift

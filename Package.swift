@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(name: "superbot-fixture-module", dependencies: ["SuperBotModule"], swiftSettings: strict),
         .testTarget(
             name: "SuperBotTests",
-            dependencies: ["SystemKit", "JSON", "YAML", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog", "SuperBotCLI"],
+            dependencies: ["SystemKit", "JSON", "YAML", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog", "SuperBotCLI", "SuperBotDaemon"],
             swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "SuperBotTesting", "SystemKit"], swiftSettings: strict),
         .testTarget(

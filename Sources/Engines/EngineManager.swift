@@ -23,6 +23,12 @@ public actor EngineManager {
     private var lastRegistry: [String: String] = [:]
     private let registryPath: String
 
+    /// Each engine's structured log: `<dir>/engine-<SYMBOL>-<YYYYMMDD>.jsonl`.
+    public static func logPrefix(_ symbol: String) -> String { "engine-\(symbol)" }
+
+    /// The same files as a template the daemon follows (`ModuleRuntime.declareLogs`).
+    public static func logTemplate(directory: String) -> String { FileSystem.absolute(directory) + "/\(logPrefix("{symbol}"))-{date}.jsonl" }
+
     public init(config: TradingConfig, exchange: any ExchangeAPI, logDirectory: String, events: any EventPublisher, console: Bool = false) {
         self.config = config
         var sinks: [any LogSink] = [JSONLinesFileSink(directory: logDirectory, prefix: "orchestrator")]

@@ -54,7 +54,7 @@ public final class TradingEngine: Sendable {
         self.exchange = exchange
         self.dataDirectory = dataDirectory
         self.events = events
-        var sinks: [any LogSink] = [JSONLinesFileSink(directory: logDirectory, prefix: "engine-\(settings.symbol)")]
+        var sinks: [any LogSink] = [JSONLinesFileSink(directory: logDirectory, prefix: EngineManager.logPrefix(settings.symbol))]
         if console { sinks.append(ConsoleSink()) }
         logger = Logger(label: "engine.\(settings.symbol)", sinks: sinks)
         state = Mutex(Info(ledger: Ledger(initialCash: settings.initialCash)))

@@ -7,8 +7,8 @@ import SystemKit
 /// once — the publisher's `data` bytes are copied, never decoded and re-encoded — and queued on
 /// each matching connection. Delivery is at-most-once and in order per publisher.
 final class BusRelay {
-    /// Lives as long as the server (both for the whole process): no checked loads on the hot path.
-    unowned(unsafe) let server: ControlServer
+    /// Lives as long as the relay (both for the whole process).
+    unowned let backend: any BusBackend
     private var trie = SubscriptionTrie<Int>()
     /// Patterns per subscribed connection id.
     private var patterns: [Int: Set<String>] = [:]
@@ -21,7 +21,7 @@ final class BusRelay {
 
     static let maxPatternsPerConnection = 10_000
 
-    init(server: ControlServer) { self.server = server }
+    init(backend: any BusBackend) { self.backend = backend }
 
     var subscriptionCount: Int { trie.count }
 
@@ -55,11 +55,14 @@ final class BusRelay {
 
     func connectionClosed(_ connection: Connection) { _ = unsubscribe(connection, nil) }
 
-    /// Relays `bytes[range]` (the raw text of one JSON value) on `topic`; returns the number of receivers.
+    /// Relays `bytes[range]` (the raw text of one JSON value) on `topic`; returns the number of
+    /// local receivers. `local: false` is a message a bridge brought from elsewhere: it is not
+    /// handed back to the backend to forward.
     @discardableResult
-    func publish(topic: String, bytes: [UInt8], range: Range<Int>, source: String) -> Int {
+    func publish(topic: String, bytes: [UInt8], range: Range<Int>, source: String, local: Bool = true) -> Int {
         published += 1
         observer(topic)
+        if local { backend.didPublish(topic: topic, data: bytes[range], source: source) }
         let receivers = trie.match(topic)
         guard !receivers.isEmpty else { return 0 }
         seq += 1
@@ -81,7 +84,7 @@ final class BusRelay {
         bytes.withUnsafeBufferPointer { message.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
         appendStatic("}}\n", to: &message)
         for id in receivers {
-            if let connection = connections[id] { server.deliver(message, to: connection) }
+            if let connection = connections[id] { backend.deliver(message, to: connection) }
         }
         delivered += receivers.count
         return receivers.count

@@ -14,21 +14,28 @@ extension Daemon {
     }
 
     func logsStream(_ request: RPCRequest, _ connection: Connection) -> Result<JSON, RPCError> {
-        let symbol = request.params?["symbol"]?.stringValue
-        guard let name = param(request, "name")?.stringValue ?? symbol.map({ "engine-" + $0 }) else {
-            return .failure(.invalidParams("logs.stream needs {\"name\": \"<module>|daemon\"} or {\"symbol\": \"BTCUSDT\"}, plus \"lines\": N, \"follow\": bool"))
+        // A declared family (`{"symbol": "BTCUSDT"}`), else a module's output or the daemon's log.
+        let family = declaredLogs.values.sorted { $0.key < $1.key }.first { request.params?[$0.key] != nil }
+        let value = family.flatMap { request.params?[$0.key]?.stringValue }
+        var familyName: String?
+        if let family, let value { familyName = family.name(value) }
+        guard let name = param(request, "name")?.stringValue ?? familyName else {
+            if let key = ["symbol"].first(where: { request.params?[$0] != nil }) {
+                return .failure(.failed("no running module declared logs by '\(key)' (the trading module declares them when it connects)"))
+            }
+            let keys = declaredLogs.keys.sorted().map { " or {\"\($0)\": …}" }.joined()
+            return .failure(.invalidParams("logs.stream needs {\"name\": \"<module>|daemon\"}\(keys), plus \"lines\": N, \"follow\": bool"))
         }
         let lines = param(request, "lines", 1)?.intValue ?? 10
         guard lines >= 0, lines <= 100_000 else { return .failure(.invalidParams("'lines' must be between 0 and 100000")) }
         let follow = param(request, "follow", 2)?.boolValue ?? false
         let path: () -> String
-        if let symbol {
-            // One engine's structured log, dated; the follower moves to the new file at midnight UTC.
-            guard (2...20).contains(symbol.count), symbol.utf8.allSatisfy({ ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) }) else {
-                return .failure(.invalidParams("'\(symbol)' is not a symbol (upper-case letters and digits, like BTCUSDT)"))
+        if let family, let value {
+            guard DeclaredLog.isSafe(value) else {
+                return .failure(.invalidParams("'\(value)' is not a valid \(family.key) (letters, digits, '-' or '_', like BTCUSDT)"))
             }
-            let directory = daemonLog.directory
-            path = { "\(directory)/engine-\(symbol)-\(Clock.utcDay(Clock.wall())).jsonl" }
+            // Dated files: the follower moves to the new one at midnight UTC.
+            path = { family.path(value, day: Clock.utcDay(Clock.wall())) }
         } else if name == "daemon" {
             let sink = daemonLog
             path = { sink.currentPath }

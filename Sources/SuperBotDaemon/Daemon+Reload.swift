@@ -41,7 +41,7 @@ extension Daemon {
                     runner.update(spec: spec)
                 }
             } else {
-                modules[spec.name] = ModuleRunner(spec: spec, daemon: self)
+                modules[spec.name] = ModuleRunner(spec: spec, context: self)
                 added.append(spec.name)
                 if applied.autostart.contains(spec.name) && !state.operatorStopped.contains(spec.name) { toStart.append(spec.name) }
             }

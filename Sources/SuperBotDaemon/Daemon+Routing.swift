@@ -25,7 +25,10 @@ extension Daemon {
     func handleRegistration(_ request: RPCRequest, _ connection: Connection) -> Result<JSON, RPCError> {
         let methods = param(request, "methods")?.arrayValue?.compactMap(\.stringValue)
             ?? param(request, "method").flatMap(\.stringValue).map { [$0] } ?? []
-        guard !methods.isEmpty else { return .failure(.invalidParams("\(request.method) needs {\"methods\": [\"trading.positions\", …]}")) }
+        let logs = request.params?["logs"]?.objectValue ?? [:]
+        guard !methods.isEmpty || (!logs.isEmpty && request.method == "rpc.register") else {
+            return .failure(.invalidParams("\(request.method) needs {\"methods\": [\"trading.positions\", …]} (and may declare \"logs\": {\"symbol\": \"/…/engine-{symbol}-{date}.jsonl\"})"))
+        }
         if request.method == "rpc.unregister" {
             for method in methods where registeredMethods[method] === connection { registeredMethods[method] = nil }
             return .success(["unregistered": .array(methods.map { .string($0) })])
@@ -43,9 +46,23 @@ extension Daemon {
                 return .failure(.failed("'\(method)' is already served by \(source(of: owner))"))
             }
         }
+        var declared: [DeclaredLog] = []
+        for (key, template) in logs.sorted(by: { $0.key < $1.key }) {
+            do {
+                guard let text = template.stringValue else { throw DeclaredLog.Invalid(description: "log template for '\(key)' must be a string") }
+                declared.append(try DeclaredLog(key: key, template: text, module: source(of: connection)))
+            } catch {
+                return .failure(.invalidParams("\(error)"))
+            }
+        }
         for method in methods { registeredMethods[method] = connection }
+        // Declarations outlive the connection: the files are still there while the module restarts.
+        for log in declared { declaredLogs[log.key] = log }
+        if !declared.isEmpty {
+            logger.info("logs declared", ["source": .string(source(of: connection)), "logs": .array(declared.map { .string($0.template) })])
+        }
         logger.info("methods registered", ["source": .string(source(of: connection)), "methods": .array(methods.map { .string($0) })])
-        return .success(["registered": .array(methods.map { .string($0) })])
+        return .success(["registered": .array(methods.map { .string($0) }), "logs": .array(declared.map { .string($0.key) })])
     }
 
     /// Forwards a request to the module serving its method; `false` if no module does.

@@ -30,6 +30,8 @@ public final class Daemon {
     private(set) var methodTable = MethodTable([])
     /// Methods served by modules (`rpc.register`): method → connection.
     var registeredMethods: [String: Connection] = [:]
+    /// Log families modules declared (`rpc.register` with `logs`), by the key that selects a file.
+    var declaredLogs: [String: DeclaredLog] = [:]
     var forwarded: [Int: ForwardedCall] = [:]
     var nextForwardID = 0
     var lock: InstanceLock?
@@ -73,16 +75,12 @@ public final class Daemon {
         loop = try EventLoop()
         state = StateStore(path: runDirectory + "/state.json")
         graph = DependencyGraph(config.modules)
-        server = ControlServer(daemon: self, ipc: config.ipc, socketPath: socketPath)
-        server.handler = { [unowned self] request, connection, reply in self.handle(request, connection, reply) }
-        server.onClose = { [unowned self] connection in self.connectionClosed(connection) }
-        server.onResponse = { [unowned self] connection, id, result in self.routeResponse(connection, id, result) }
-        bus = BusRelay(server: server)
+        server = ControlServer(context: self, loop: loop, logger: logger, ipc: config.ipc, socketPath: socketPath)
+        bus = BusRelay(backend: server)
         server.relay = bus
         bus.observer = { [unowned self] topic in self.observePublish(topic) }
-        for spec in config.modules { modules[spec.name] = ModuleRunner(spec: spec, daemon: self) }
+        for spec in config.modules { modules[spec.name] = ModuleRunner(spec: spec, context: self) }
         methodTable = makeMethodTable()
-        server.requiresAuth = { [unowned self] method in self.methodTable.requiresAuth(method) }
     }
 
     /// Startup in DESIGN.md's order, then the loop until shutdown completes.
@@ -118,4 +116,8 @@ public final class Daemon {
             logger.warning("sd_notify failed", ["error": .string("\(error)")])
         }
     }
+}
+
+extension Daemon: ControlServerContext {
+    func requiresAuth(_ method: String) -> Bool { methodTable.requiresAuth(method) }
 }

@@ -9,7 +9,7 @@ import SystemKit
 final class ModuleRunner {
     private(set) var spec: ModuleSpec
     private(set) var lifecycle: ModuleLifecycle
-    unowned let daemon: Daemon
+    unowned let context: any ModuleRunnerContext
 
     private(set) var pid: pid_t?
     private(set) var startTime: UInt64 = 0
@@ -29,10 +29,12 @@ final class ModuleRunner {
     private var lastHeartbeat = 0.0
     private var heartbeatTimer: EventLoop.TimerID?
 
-    init(spec: ModuleSpec, daemon: Daemon) {
+    enum CountedEvent { case spawn, spawnFailure, healthCheckFailure }
+
+    init(spec: ModuleSpec, context: any ModuleRunnerContext) {
         self.spec = spec
-        self.daemon = daemon
-        self.lifecycle = ModuleLifecycle(policy: ModuleRunner.policy(spec, daemon.config.watchdog), now: Clock.monotonic())
+        self.context = context
+        self.lifecycle = ModuleLifecycle(policy: ModuleRunner.policy(spec, context.moduleSettings.watchdog), now: Clock.monotonic())
     }
 
     static func policy(_ spec: ModuleSpec, _ watchdog: DaemonConfig.Watchdog) -> RestartPolicy {
@@ -51,8 +53,8 @@ final class ModuleRunner {
 
     var name: String { spec.name }
     var state: ModuleState { lifecycle.state }
-    var pidFilePath: String { daemon.runDirectory + "/\(name).pid" }
-    var logPath: String { FileSystem.absolute(FileSystem.resolve(spec.logFile, against: daemon.config.baseDirectory)) }
+    var pidFilePath: String { context.moduleSettings.runDirectory + "/\(name).pid" }
+    var logPath: String { FileSystem.absolute(FileSystem.resolve(spec.logFile, against: context.moduleSettings.baseDirectory)) }
 
     // MARK: Events from the daemon
 
@@ -63,18 +65,18 @@ final class ModuleRunner {
     /// A reload changed the definition: take the new one, restarting the process if there is one.
     func update(spec newSpec: ModuleSpec) {
         spec = newSpec
-        lifecycle.policy = ModuleRunner.policy(newSpec, daemon.config.watchdog)
+        lifecycle.policy = ModuleRunner.policy(newSpec, context.moduleSettings.watchdog)
         if state.hasProcess { restart() }
     }
 
     /// Cancels everything that could call back into this runner, so it can be freed (a reload
     /// removed its module and its process is gone).
     func retire() {
-        daemon.loop.cancel(timer)
+        context.loop.cancel(timer)
         timer = nil
         stopHealthChecks()
         if let fd = adoptedPidFD {
-            daemon.loop.unregister(fd)
+            context.loop.unregister(fd)
             close(fd)
             adoptedPidFD = nil
         }
@@ -84,7 +86,7 @@ final class ModuleRunner {
         guard let pid else { return }
         killLeftovers(of: pid)
         if let fd = adoptedPidFD {
-            daemon.loop.unregister(fd)
+            context.loop.unregister(fd)
             close(fd)
             adoptedPidFD = nil
         }
@@ -94,7 +96,7 @@ final class ModuleRunner {
         resources = ModuleResources()
         stopHealthChecks()
         unlink(pidFilePath)
-        daemon.logger.info("module exited", ["module": .string(name), "pid": JSON(pid), "status": .string(status.description)])
+        context.logger.info("module exited", ["module": .string(name), "pid": JSON(pid), "status": .string(status.description)])
         apply(lifecycle.exited(status, now: Clock.monotonic()))
     }
 
@@ -103,15 +105,15 @@ final class ModuleRunner {
         guard let file = ModulePidFile.read(pidFilePath) else { return false }
         guard file.matchesLiveProcess() else {
             unlink(pidFilePath)
-            daemon.logger.info("stale module pid file removed", ["module": .string(name), "pid": JSON(file.pid)])
+            context.logger.info("stale module pid file removed", ["module": .string(name), "pid": JSON(file.pid)])
             return false
         }
         do {
             let fd = try ProcessControl.openPidFD(file.pid)
-            try daemon.loop.register(fd, .readable) { [unowned self] _ in self.processExited(.unknown) }
+            try context.loop.register(fd, .readable) { [unowned self] _ in self.processExited(.unknown) }
             adoptedPidFD = fd
         } catch {
-            daemon.logger.error("cannot watch adopted module", ["module": .string(name), "error": .string("\(error)")])
+            context.logger.error("cannot watch adopted module", ["module": .string(name), "error": .string("\(error)")])
             return false
         }
         pid = file.pid
@@ -119,7 +121,7 @@ final class ModuleRunner {
         startedWall = Clock.wall() - uptimeFromStartTime(file.startTime)
         apply(lifecycle.adopted(now: Clock.monotonic()))
         startHealthChecks()
-        daemon.logger.info("module adopted", ["module": .string(name), "pid": JSON(file.pid)])
+        context.logger.info("module adopted", ["module": .string(name), "pid": JSON(file.pid)])
         return true
     }
 
@@ -130,27 +132,27 @@ final class ModuleRunner {
             switch action {
             case .spawn: spawn()
             case .setTimer(let delay):
-                daemon.loop.cancel(timer)
-                timer = daemon.loop.schedule(after: delay) { [unowned self] in
+                context.loop.cancel(timer)
+                timer = context.loop.schedule(after: delay) { [unowned self] in
                     self.timer = nil
                     self.apply(self.lifecycle.timerFired(now: Clock.monotonic()))
                 }
             case .cancelTimer:
-                daemon.loop.cancel(timer)
+                context.loop.cancel(timer)
                 timer = nil
             case .signalGroup(let signal): signalTree(signal)
             case .killGroup:
-                daemon.logger.warning("module did not stop in time; sending SIGKILL", ["module": .string(name), "stop_timeout": JSON(spec.stopTimeout)])
+                context.logger.warning("module did not stop in time; sending SIGKILL", ["module": .string(name), "stop_timeout": JSON(spec.stopTimeout)])
                 signalTree(SIGKILL)
-            case .notify(let notice): daemon.moduleNotice(self, notice)
+            case .notify(let notice): context.runner(self, noticed: notice)
             }
         }
-        daemon.moduleStateChanged(self)
+        context.runnerChanged(self)
     }
 
     private func spawn() {
-        if daemon.isShuttingDown {
-            apply(lifecycle.stop(now: Clock.monotonic()))
+        if context.isShuttingDown {
+            apply(lifecycle.spawnSkipped("not started: the daemon is shutting down", now: Clock.monotonic()))
             return
         }
         do {
@@ -165,13 +167,13 @@ final class ModuleRunner {
             stoppedStateReported = false
             let exe = ProcStat.executable(newPID) ?? request.executable
             try? ModulePidFile(pid: newPID, startTime: startTime, executable: exe).write(to: pidFilePath)
-            daemon.metrics.spawns += 1
-            daemon.logger.info("module started", ["module": .string(name), "pid": JSON(newPID), "command": .string(request.executable)])
+            context.count(.spawn)
+            context.logger.info("module started", ["module": .string(name), "pid": JSON(newPID), "command": .string(request.executable)])
             apply(lifecycle.spawned(now: Clock.monotonic()))
             startHealthChecks()
         } catch {
-            daemon.metrics.spawnFailures += 1
-            daemon.logger.error("module cannot start", ["module": .string(name), "error": .string("\(error)")])
+            context.count(.spawnFailure)
+            context.logger.error("module cannot start", ["module": .string(name), "error": .string("\(error)")])
             apply(lifecycle.spawnFailed("\(error)", now: Clock.monotonic()))
         }
     }
@@ -183,13 +185,14 @@ final class ModuleRunner {
     }
 
     func spawnRequest() throws -> SpawnRequest {
-        let base = daemon.config.baseDirectory
+        let settings = context.moduleSettings
+        let base = settings.baseDirectory
         var env = Environment.all().filter { !$0.hasPrefix("NOTIFY_SOCKET=") && !$0.hasPrefix("SUPERBOT_") }
         env.append("SUPERBOT_MODULE=\(name)")
-        env.append("SUPERBOT_SOCKET=\(FileSystem.absolute(daemon.socketPath))")
-        env.append("SUPERBOT_LOG_DIR=\(FileSystem.absolute(FileSystem.resolve(daemon.config.logging.directory, against: base)))")
-        env.append("SUPERBOT_CONFIG_DIR=\(FileSystem.absolute(FileSystem.directoryName(daemon.config.file)))")
-        if let token = daemon.config.ipc.authToken { env.append("SUPERBOT_TOKEN=\(token)") }
+        env.append("SUPERBOT_SOCKET=\(FileSystem.absolute(settings.socketPath))")
+        env.append("SUPERBOT_LOG_DIR=\(FileSystem.absolute(settings.logDirectory))")
+        env.append("SUPERBOT_CONFIG_DIR=\(FileSystem.absolute(FileSystem.directoryName(settings.configFile)))")
+        if let token = settings.authToken { env.append("SUPERBOT_TOKEN=\(token)") }
         for (key, value) in spec.env.sorted(by: { $0.key < $1.key }) {
             env.removeAll { $0.hasPrefix(key + "=") }
             env.append("\(key)=\(value)")
@@ -252,11 +255,11 @@ final class ModuleRunner {
             openFiles: ProcStat.openFileCount(pid), children: tree.count, processState: String(main.state))
         if main.isStopped && !stoppedStateReported {
             stoppedStateReported = true
-            daemon.logger.warning("module process is stopped (SIGSTOP?); it is not restarted", ["module": .string(name), "pid": JSON(pid)])
+            context.logger.warning("module process is stopped (SIGSTOP?); it is not restarted", ["module": .string(name), "pid": JSON(pid)])
         }
         if let limit = spec.maxRSSMB, resources.rssBytes > UInt64(limit) << 20, state == .running {
             let why = "RSS \(resources.rssBytes >> 20) MiB over max_rss_mb \(limit)"
-            daemon.logger.warning("module over its memory limit; restarting", ["module": .string(name), "rss_bytes": JSON(resources.rssBytes)])
+            context.logger.warning("module over its memory limit; restarting", ["module": .string(name), "rss_bytes": JSON(resources.rssBytes)])
             apply(lifecycle.failed(why, now: now))
         }
     }
@@ -298,14 +301,14 @@ final class ModuleRunner {
 
     private func scheduleHeartbeatCheck() {
         guard let timeout = spec.heartbeatTimeout else { return }
-        daemon.loop.cancel(heartbeatTimer)
-        heartbeatTimer = daemon.loop.schedule(after: max(0.02, timeout / 4)) { [unowned self] in
+        context.loop.cancel(heartbeatTimer)
+        heartbeatTimer = context.loop.schedule(after: max(0.02, timeout / 4)) { [unowned self] in
             self.heartbeatTimer = nil
             guard self.pid != nil, self.state == .starting || self.state == .running else { return }
             let silent = Clock.monotonic() - self.lastHeartbeat
             if silent > timeout {
-                self.daemon.metrics.healthCheckFailures += 1
-                self.daemon.logger.warning("module missed its heartbeat", ["module": .string(self.name), "silent_seconds": JSON(silent)])
+                self.context.count(.healthCheckFailure)
+                self.context.logger.warning("module missed its heartbeat", ["module": .string(self.name), "silent_seconds": JSON(silent)])
                 let why = "no heartbeat on module.\(self.name).heartbeat for \(Int(silent * 10) / 10) s (timeout \(timeout) s)"
                 self.apply(self.lifecycle.failed(why, now: Clock.monotonic()))
                 return
@@ -315,17 +318,17 @@ final class ModuleRunner {
     }
 
     private func stopHealthChecks() {
-        daemon.loop.cancel(heartbeatTimer)
+        context.loop.cancel(heartbeatTimer)
         heartbeatTimer = nil
-        daemon.loop.cancel(healthTimer)
+        context.loop.cancel(healthTimer)
         healthTimer = nil
         probe?.cancel()
         probe = nil
     }
 
     private func scheduleHealthCheck(after delay: Double) {
-        daemon.loop.cancel(healthTimer)
-        healthTimer = daemon.loop.schedule(after: delay) { [unowned self] in
+        context.loop.cancel(healthTimer)
+        healthTimer = context.loop.schedule(after: delay) { [unowned self] in
             self.healthTimer = nil
             self.runHealthCheck()
         }
@@ -333,7 +336,7 @@ final class ModuleRunner {
 
     private func runHealthCheck() {
         guard let check = spec.httpCheck, pid != nil, state == .starting || state == .running else { return }
-        probe = HealthProbe(loop: daemon.loop, host: check.host, port: UInt16(check.port), path: check.path, timeout: check.timeout) { [unowned self] result in
+        probe = HealthProbe(loop: context.loop, host: check.host, port: UInt16(check.port), path: check.path, timeout: check.timeout) { [unowned self] result in
             self.probe = nil
             self.healthCheckFinished(result)
         }
@@ -350,8 +353,8 @@ final class ModuleRunner {
             // While starting, failures only count once the start grace period is over.
             if state == .running || now - lifecycle.since >= spec.startSeconds {
                 healthFailures += 1
-                daemon.metrics.healthCheckFailures += 1
-                daemon.logger.warning("health check failed", ["module": .string(name), "failures": JSON(healthFailures), "error": .string(failure.description)])
+                context.count(.healthCheckFailure)
+                context.logger.warning("health check failed", ["module": .string(name), "failures": JSON(healthFailures), "error": .string(failure.description)])
             }
             if healthFailures >= check.failures {
                 healthFailures = 0
@@ -389,7 +392,7 @@ final class ModuleRunner {
             o["last_exit"] = JSON(lifecycle.lastExit?.description)
             o["health_check"] = spec.httpCheck.map { .string("http://\($0.host):\($0.port)\($0.path)") }
                 ?? spec.heartbeatTimeout.map { .string("heartbeat on module.\(name).heartbeat every \($0) s") } ?? .null
-            o["operator_stopped"] = .bool(daemon.state.operatorStopped.contains(name))
+            o["operator_stopped"] = .bool(context.isOperatorStopped(name))
         }
         return .object(o)
     }

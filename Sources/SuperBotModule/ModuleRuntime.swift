@@ -33,6 +33,7 @@ public final class ModuleRuntime: Sendable {
         var subscriptions: [Int: Subscription] = [:]
         var nextSubscription = 0
         var handlers: [String: Handler] = [:]
+        var logs: [String: String] = [:]
         var shutdownHooks: [@Sendable () async -> Void] = []
         var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
         var shuttingDown = false
@@ -187,6 +188,14 @@ public final class ModuleRuntime: Sendable {
         sendInBackground("rpc.register", ["methods": [.string(method)]])
     }
 
+    /// Declares structured log files this module writes, by the parameter that picks one
+    /// (`["symbol": "/abs/logs/engine-{symbol}-{date}.jsonl"]`), so `superbot-cli logs --symbol`
+    /// finds them through the daemon. Sent again on every reconnect.
+    public func declareLogs(_ templates: [String: String]) {
+        state.withLock { $0.logs.merge(templates) { $1 } }
+        sendInBackground("rpc.register", ["methods": [], "logs": .object(templates.mapValues { .string($0) })])
+    }
+
     /// Calls a method of the daemon or of another module.
     public func call(_ method: String, _ params: JSON? = nil, timeout: Double = 10) async throws -> JSON {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSON, any Error>) in
@@ -245,14 +254,16 @@ public final class ModuleRuntime: Sendable {
                 continue
             }
             delay = 0.05
-            let (patterns, methods, count) = state.withLock { s -> ([String], [String], Int) in
+            let (patterns, methods, logs, count) = state.withLock { s -> ([String], [String], [String: String], Int) in
                 s.fd = fd
                 s.connections += 1
-                return (Array(Set(s.subscriptions.values.flatMap(\.patterns))).sorted(), s.handlers.keys.sorted(), s.connections)
+                return (Array(Set(s.subscriptions.values.flatMap(\.patterns))).sorted(), s.handlers.keys.sorted(), s.logs, s.connections)
             }
             if let token { sendInBackground("auth.login", ["token": .string(token)]) }
             if !patterns.isEmpty { sendInBackground("bus.subscribe", ["patterns": .array(patterns.map { .string($0) })]) }
-            if !methods.isEmpty { sendInBackground("rpc.register", ["methods": .array(methods.map { .string($0) })]) }
+            if !methods.isEmpty || !logs.isEmpty {
+                sendInBackground("rpc.register", ["methods": .array(methods.map { .string($0) }), "logs": .object(logs.mapValues { .string($0) })])
+            }
             logger.info(count == 1 ? "connected to the daemon" : "reconnected to the daemon", ["socket": .string(socketPath)])
             readUntilClosed(fd)
             let pending = state.withLock { s -> [CheckedContinuation<JSON, any Error>] in

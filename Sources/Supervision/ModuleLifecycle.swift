@@ -127,6 +127,14 @@ public struct ModuleLifecycle: Sendable {
         return [.cancelTimer, .notify(.failed(reason!))]
     }
 
+    /// The supervisor chose not to start the process after all (the daemon began shutting down
+    /// between the request and the spawn): back to `stopped`, since no process exists to wait on.
+    public mutating func spawnSkipped(_ why: String, now: Double) -> [Action] {
+        guard phase == .starting else { return [] }
+        enter(.stopped, now, reason: why)
+        return [.cancelTimer, .notify(.stopped(why))]
+    }
+
     /// A process found running from a previous daemon, now ours to watch.
     public mutating func adopted(now: Double) -> [Action] {
         enter(.running, now, reason: "adopted from a previous daemon")

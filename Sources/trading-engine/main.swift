@@ -99,6 +99,7 @@ let code = await runtime.run { rt in
         await manager.stopAll()
         client.shutdown()
     }
+    rt.declareLogs(["symbol": EngineManager.logTemplate(directory: logDirectory)])
     rt.startHeartbeat(every: 2)
     rt.logger.info("trading engine starting", ["symbols": JSON(config.engines.count), "exchange": .string(config.exchange.baseURL)])
     await manager.startAll()

@@ -135,6 +135,32 @@ struct ControlSocketTests {
         #expect(h.cli(["--token", "s3cret-token", "status"]).code == 0)
     }
 
+    @Test func logsByAKeyFollowWhatAModuleDeclared() throws {
+        let h = try Harness(Self.config)
+        try h.startDaemon()
+        var module: RPCClient? = try h.client()
+        // Nothing declared yet: the daemon says who would declare it, not a guessed file name.
+        #expect(throws: RPCError.self) { try h.call("logs.stream", ["symbol": "BTCUSDT"]) }
+        for bad: JSON in [["symbol": "relative/{symbol}-{date}.jsonl"], ["symbol": "/tmp/no-key-{date}.jsonl"], ["sym bol": "/tmp/{sym bol}.jsonl"]] {
+            #expect(throws: RPCError.self) { try module!.call("rpc.register", ["methods": [], "logs": bad]) }
+        }
+        let template = h.dir + "/logs/engine-{symbol}-{date}.jsonl"
+        let answer = try module!.call("rpc.register", ["methods": [], "logs": ["symbol": .string(template)]])
+        #expect(answer["logs"] == ["symbol"])
+        try FileSystem.makeDirectories(h.dir + "/logs")
+        let file = h.dir + "/logs/engine-ETHUSDT-\(Clock.utcDay(Clock.wall())).jsonl"
+        try FileSystem.writeAtomically(file, Array("{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n".utf8))
+        let tail = try h.call("logs.stream", ["symbol": "ETHUSDT", "lines": 2])
+        #expect(tail["name"] == "engine-ETHUSDT")
+        #expect(tail["file"]?.stringValue == file)
+        #expect(tail["lines"] == ["{\"n\":2}", "{\"n\":3}"])
+        // A value is part of a path: nothing that leaves the directory.
+        #expect(throws: RPCError.self) { try h.call("logs.stream", ["symbol": "../../etc/passwd"]) }
+        // The declaration outlives the connection (the files do too, while the module restarts).
+        module = nil
+        #expect(waitUntil(5) { (try? h.call("logs.stream", ["symbol": "ETHUSDT", "lines": 1]))?["lines"] == ["{\"n\":3}"] })
+    }
+
     @Test func logsStreamTailsAndFollows() throws {
         let h = try Harness(Self.config)
         try h.startDaemon()
