@@ -1,10 +1,12 @@
 import ExchangeConnector
+import ExchangeModel
 import Glibc
 import JSON
 import SuperBotConfig
 import SuperBotLog
 import SystemKit
 import Trading
+import TradingSettings
 
 /// Owns one `TradingEngine` per configured symbol: starts, stops and restarts them, and runs the
 /// health monitor (crashed → recover; heartbeat overdue → restart; error spike → the engine
@@ -145,7 +147,8 @@ public actor EngineManager {
                 logger.warning("engine unhealthy; restarting", ["symbol": .string(symbol), "reason": .string(failure), "delay": JSON(delay)])
                 if info.status != .crashed {
                     // A hung engine is stopped now; the restart follows after the backoff.
-                    Task { await engine.stop(status: .crashed, reason: failure) }
+                    let generation = info.generation
+                    Task { await engine.stop(status: .crashed, reason: failure, generation: generation) }
                 }
                 scheduled[symbol] = now + delay
             case .giveUp(let why):

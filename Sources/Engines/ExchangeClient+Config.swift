@@ -1,5 +1,7 @@
 import ExchangeConnector
+import ExchangeModel
 import SuperBotConfig
+import TradingSettings
 
 extension ExchangeClient.Settings {
     /// The connector as `trading.exchange` describes it.

@@ -1,10 +1,12 @@
 import ExchangeConnector
+import ExchangeModel
 import JSON
 import SuperBotConfig
 import SuperBotLog
 import Synchronization
 import SystemKit
 import Trading
+import TradingSettings
 
 public enum EngineStatus: String, Sendable { case stopped, starting, running, paused, crashed, stopping }
 
@@ -85,11 +87,15 @@ public final class TradingEngine: Sendable {
     }
 
     /// Cancels the cycle task and waits for it to end (an order in flight completes or times out first).
-    public func stop(status: EngineStatus = .stopped, reason: String? = nil) async {
-        let running = task.withLock { t -> Task<Void, Never>? in
+    /// `generation`: stop only that run (a health monitor's late stop must not end the run a
+    /// restart has begun meanwhile).
+    public func stop(status: EngineStatus = .stopped, reason: String? = nil, generation: Int? = nil) async {
+        let running = task.withLock { t -> Task<Void, Never>?? in
+            if let generation, state.withLock({ $0.generation }) != generation { return .none }
             defer { t = nil }
             return t
         }
+        guard let running else { return }
         if let running {
             setStatus(.stopping, reason: reason)
             running.cancel()
@@ -143,6 +149,9 @@ public final class TradingEngine: Sendable {
         logger.info("engine started", ["position": JSON(core.ledger.position), "cash": JSON(core.ledger.cash), "trades": JSON(core.ledger.tradeCount),
                                        "strategy": .string(core.strategy.name)])
         setStatus(core.pausedReason == nil ? .running : .paused, reason: core.pausedReason)
+        // The start-up grace ends here: from now on the first cycle is due at once, so an engine
+        // that hangs before it ever beats is caught within the heartbeat timeout.
+        beat(0)
 
         while !Task.isCancelled {
             let started = Clock.monotonic()

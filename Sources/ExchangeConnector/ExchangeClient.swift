@@ -1,3 +1,4 @@
+import ExchangeModel
 import HTTP
 import JSON
 import MarketData

@@ -1,4 +1,5 @@
 import Dispatch
+import ExchangeModel
 import Glibc
 import HTTP
 import Synchronization

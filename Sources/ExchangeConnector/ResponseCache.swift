@@ -1,3 +1,4 @@
+import ExchangeModel
 import JSON
 import Synchronization
 import SystemKit

@@ -3,6 +3,7 @@ import JSON
 import MarketData
 import SuperBotConfig
 import SystemKit
+import TradingSettings
 
 /// The offline exchange behind `exchange-sim`: markets on seeded price paths, one paper account,
 /// market and limit orders with fees and book-walking slippage, Binance's request weights, and

@@ -21,7 +21,7 @@ public enum ConfigDocument {
     }
 
     /// Reads and parses a config file: `path` is the file or its directory (then `defaultName`).
-    static func load(_ path: String, defaultName: String) throws -> (file: String, root: YAMLNode) {
+    public static func load(_ path: String, defaultName: String) throws -> (file: String, root: YAMLNode) {
         let file = path.hasSuffix(".yaml") || path.hasSuffix(".yml") ? path : path + "/" + defaultName
         let bytes: [UInt8]
         do {
@@ -35,7 +35,7 @@ public enum ConfigDocument {
         return (file, try parse(text, file: file))
     }
 
-    static func parse(_ text: String, file: String) throws -> YAMLNode {
+    public static func parse(_ text: String, file: String) throws -> YAMLNode {
         do {
             return try YAMLParser.parse(text)
         } catch let e as YAMLError {
@@ -44,7 +44,7 @@ public enum ConfigDocument {
     }
 
     /// The directory config paths are resolved against: the parent of the config directory.
-    static func baseDirectory(of file: String) -> String { FileSystem.directoryName(FileSystem.directoryName(file)) }
+    public static func baseDirectory(of file: String) -> String { FileSystem.directoryName(FileSystem.directoryName(file)) }
 
     public static func lookup(_ root: JSON, _ path: String) -> JSON? {
         var current: JSON? = root

@@ -14,7 +14,7 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    init(_ file: String, _ node: YAMLNode, _ message: String) {
+    public init(_ file: String, _ node: YAMLNode, _ message: String) {
         self.init(file: file, line: node.line, column: node.column, message: message)
     }
 

@@ -1,12 +1,12 @@
 import YAML
 
 /// Reads one YAML mapping against a fixed set of keys, turning every mistake into a `ConfigError`.
-struct MappingReader {
-    let node: YAMLNode
-    let file: String
-    let path: String
+public struct MappingReader {
+    public let node: YAMLNode
+    public let file: String
+    public let path: String
 
-    init(_ node: YAMLNode, file: String, path: String, allowed: [String]) throws {
+    public init(_ node: YAMLNode, file: String, path: String, allowed: [String]) throws {
         guard let pairs = node.mapping else {
             if node.scalar == .null {
                 self.node = YAMLNode(.mapping([]), line: node.line, column: node.column)
@@ -28,22 +28,22 @@ struct MappingReader {
         self.path = path
     }
 
-    func has(_ key: String) -> Bool { node[key].map { $0.scalar != .null } ?? false }
+    public func has(_ key: String) -> Bool { node[key].map { $0.scalar != .null } ?? false }
 
-    func value(_ key: String) -> YAMLNode? {
+    public func value(_ key: String) -> YAMLNode? {
         guard let v = node[key], v.scalar != .null else { return nil }
         return v
     }
 
-    func error(_ key: String, _ message: String) -> ConfigError {
+    public func error(_ key: String, _ message: String) -> ConfigError {
         ConfigError(file, node[key] ?? node, "'\(path).\(key)' \(message)")
     }
 
-    func string(_ key: String, default fallback: String) throws -> String {
+    public func string(_ key: String, default fallback: String) throws -> String {
         try optionalString(key) ?? fallback
     }
 
-    func optionalString(_ key: String) throws -> String? {
+    public func optionalString(_ key: String) throws -> String? {
         guard let v = value(key) else { return nil }
         switch v.scalar {
         case .string(let s): return s
@@ -54,17 +54,17 @@ struct MappingReader {
         }
     }
 
-    func bool(_ key: String, default fallback: Bool) throws -> Bool {
+    public func bool(_ key: String, default fallback: Bool) throws -> Bool {
         guard let v = value(key) else { return fallback }
         guard case .bool(let b) = v.scalar else { throw error(key, "must be true or false") }
         return b
     }
 
-    func int(_ key: String, default fallback: Int, range: ClosedRange<Int> = 0...Int.max) throws -> Int {
+    public func int(_ key: String, default fallback: Int, range: ClosedRange<Int> = 0...Int.max) throws -> Int {
         try optionalInt(key, range: range) ?? fallback
     }
 
-    func optionalInt(_ key: String, range: ClosedRange<Int> = 0...Int.max) throws -> Int? {
+    public func optionalInt(_ key: String, range: ClosedRange<Int> = 0...Int.max) throws -> Int? {
         guard let v = value(key) else { return nil }
         guard case .int(let n) = v.scalar else { throw error(key, "must be a whole number") }
         guard range.contains(n) else { throw error(key, "must be between \(range.lowerBound) and \(range.upperBound), got \(n)") }
@@ -72,12 +72,12 @@ struct MappingReader {
     }
 
     /// Seconds, as an integer or decimal number.
-    func seconds(_ key: String, default fallback: Double, minimum: Double = 0) throws -> Double {
+    public func seconds(_ key: String, default fallback: Double, minimum: Double = 0) throws -> Double {
         try number(key, default: fallback, minimum: minimum, unit: "a number of seconds")
     }
 
     /// An integer or decimal number (amounts, rates, prices).
-    func number(_ key: String, default fallback: Double, minimum: Double = 0, unit: String = "a number") throws -> Double {
+    public func number(_ key: String, default fallback: Double, minimum: Double = 0, unit: String = "a number") throws -> Double {
         guard let v = value(key) else { return fallback }
         let d: Double
         switch v.scalar {
@@ -89,7 +89,7 @@ struct MappingReader {
         return d
     }
 
-    func stringList(_ key: String) throws -> [String] {
+    public func stringList(_ key: String) throws -> [String] {
         guard let v = value(key) else { return [] }
         guard let items = v.sequence else { throw error(key, "must be a list, e.g. [a, b]") }
         return try items.map { item in
@@ -103,7 +103,7 @@ struct MappingReader {
         }
     }
 
-    func stringMap(_ key: String) throws -> [String: String] {
+    public func stringMap(_ key: String) throws -> [String: String] {
         guard let v = value(key) else { return [:] }
         guard let pairs = v.mapping else { throw error(key, "must be a mapping of names to values") }
         var out: [String: String] = [:]
@@ -121,12 +121,12 @@ struct MappingReader {
         return out
     }
 
-    func child(_ key: String, allowed: [String]) throws -> MappingReader {
+    public func child(_ key: String, allowed: [String]) throws -> MappingReader {
         let childNode = node[key] ?? YAMLNode(.mapping([]), line: node.line, column: node.column)
         return try MappingReader(childNode, file: file, path: "\(path).\(key)", allowed: allowed)
     }
 
-    func oneOf(_ key: String, _ choices: [String], default fallback: String) throws -> String {
+    public func oneOf(_ key: String, _ choices: [String], default fallback: String) throws -> String {
         let s = try string(key, default: fallback)
         guard choices.contains(s) else {
             let hint = suggestion(for: s, in: choices).map { " (did you mean '\($0)'?)" } ?? ""

@@ -1,8 +1,8 @@
-import ExchangeConnector
+import ExchangeModel
 import JSON
 import MarketData
-import SuperBotConfig
 import SystemKit
+import TradingSettings
 
 /// The steps of one cycle, in order; tests crash an engine at each of them.
 public enum CycleStep: String, Sendable, CaseIterable {

@@ -1,4 +1,4 @@
-import ExchangeConnector
+import ExchangeModel
 import JSON
 
 /// One engine's money: its paper cash, the position and its average entry price, realized PnL,

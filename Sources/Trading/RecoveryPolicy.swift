@@ -1,4 +1,4 @@
-import SuperBotConfig
+import TradingSettings
 
 /// When a failed engine may start again: at most `maxRestartsPerHour` restarts in any hour,
 /// each after a delay that doubles from `backoff` up to `maxBackoff`. A pure value: the clock

@@ -1,5 +1,5 @@
-import ExchangeConnector
-import SuperBotConfig
+import ExchangeModel
+import TradingSettings
 
 /// Pre-trade checks: a pure function of the proposed order, the ledger and the clock.
 public struct RiskManager: Sendable {

@@ -1,4 +1,4 @@
-import ExchangeConnector
+import ExchangeModel
 import Glibc
 import JSON
 import SystemKit

@@ -5,6 +5,7 @@ import HTTP
 import SuperBotConfig
 import SuperBotLog
 import SystemKit
+import TradingSettings
 
 let usage = """
     usage: exchange-sim [--config DIR|FILE] [--port N] [--seed N] [--speed X] [--symbols A,B]

@@ -1,12 +1,14 @@
 // trading-engine: one engine per symbol of trading.yaml, served to the rest of SuperBot over the bus.
 import Engines
 import ExchangeConnector
+import ExchangeModel
 import Glibc
 import JSON
 import RPC
 import SuperBotConfig
 import SuperBotModule
 import SystemKit
+import TradingSettings
 
 func fail(_ message: String) -> Never {
     try? FileSystem.writeAll(2, Array("trading-engine: \(message)\n".utf8))

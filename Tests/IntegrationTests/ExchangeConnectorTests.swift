@@ -1,3 +1,4 @@
+import ExchangeModel
 import Glibc
 import JSON
 import SystemKit

@@ -1,4 +1,5 @@
 import ExchangeConnector
+import ExchangeModel
 import JSON
 import Synchronization
 import SuperBotConfig
@@ -6,6 +7,7 @@ import SystemKit
 import SuperBotTesting
 import Testing
 @testable import Engines
+import TradingSettings
 
 final class RecordingPublisher: EventPublisher {
     let topics = Mutex<[String]>([])

@@ -1,4 +1,5 @@
 import ExchangeConnector
+import ExchangeModel
 import MarketData
 import Glibc
 import JSON

@@ -2,6 +2,7 @@ import HTTP
 import MarketData
 import SuperBotConfig
 import Testing
+import TradingSettings
 
 @Suite struct HTTPParserTests {
     static let pipelined = Array((

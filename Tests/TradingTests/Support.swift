@@ -1,9 +1,11 @@
 import ExchangeConnector
+import ExchangeModel
 import Glibc
 import MarketData
 import SuperBotConfig
 import Synchronization
 import SystemKit
+import TradingSettings
 
 /// An exchange in memory: prices from a list, every market order filled at the price with a
 /// 0.1 % fee, orders remembered by client id (like the real one, a duplicate id is refused).

@@ -1,4 +1,5 @@
 import JSON
+import SuperBotConfig
 import SystemKit
 import YAML
 

@@ -1,4 +1,3 @@
-import JSON
 import MarketData
 
 /// What an engine needs from an exchange. `ExchangeClient` speaks it over HTTP; tests use
@@ -97,12 +96,25 @@ public struct SymbolRules: Sendable, Equatable {
 
 public struct BookTicker: Sendable, Equatable {
     public var bidPrice, bidQty, askPrice, askQty: Double
+
+    public init(bidPrice: Double, bidQty: Double, askPrice: Double, askQty: Double) {
+        self.bidPrice = bidPrice
+        self.bidQty = bidQty
+        self.askPrice = askPrice
+        self.askQty = askQty
+    }
 }
 
 public struct OrderBook: Sendable, Equatable {
     public var lastUpdateId: Int64
     public var bids: [(price: Double, qty: Double)]
     public var asks: [(price: Double, qty: Double)]
+
+    public init(lastUpdateId: Int64, bids: [(price: Double, qty: Double)], asks: [(price: Double, qty: Double)]) {
+        self.lastUpdateId = lastUpdateId
+        self.bids = bids
+        self.asks = asks
+    }
 
     public static func == (a: OrderBook, b: OrderBook) -> Bool {
         a.lastUpdateId == b.lastUpdateId && a.bids.elementsEqual(b.bids, by: ==) && a.asks.elementsEqual(b.asks, by: ==)
