@@ -1,6 +1,7 @@
 import HTTP
 import JSON
 import MarketData
+import TradingSettings
 
 /// The `/api/v3` endpoints, one method each (registered in `apiRouter`).
 extension SimulatedExchange {
@@ -123,10 +124,7 @@ extension SimulatedExchange {
         }))
     }
 
-    static let intervals: [String: Int64] = [
-        "1m": 60, "3m": 180, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "2h": 7200, "4h": 14_400, "6h": 21_600,
-        "8h": 28_800, "12h": 43_200, "1d": 86_400,
-    ]
+    static let intervals = TradingConfig.Strategy.intervals
 
     func exchangeInfo(now: Double) -> JSON {
         [

@@ -20,14 +20,18 @@ public struct CycleReport: Sendable {
 }
 
 /// One symbol's trading logic and durable state, independent of how it is scheduled: market
-/// data → signal → risk → order → state update. Every fill is journaled (fsync) before the ledger
+/// data → signal → risk → order → state update. The strategy sees closed bars of its interval
+/// only (the kline that just closed, as freqtrade does), never ticker samples, so a backtest over
+/// the same bars gets the same signals; the ticker marks the position and sizes orders. Every fill is journaled (fsync) before the ledger
 /// counts it, an intent is journaled before an order is sent, and snapshots are atomic, so
 /// `recover()` after a crash at any step rebuilds the exact ledger and never sends an order twice.
 public final class EngineCore {
     public let settings: TradingConfig.Engine
     public let exchange: any ExchangeAPI
     public private(set) var ledger: Ledger
-    public private(set) var strategy: SMACrossover
+    public private(set) var strategy: any Strategy
+    /// Open time of the newest closed bar the strategy has seen.
+    public private(set) var lastBarTime: Int64?
     public private(set) var pending: (clientOrderId: String, side: OrderSide, qty: Double)?
     public private(set) var cooldownUntil = 0.0
     public private(set) var pausedReason: String?
@@ -35,22 +39,38 @@ public final class EngineCore {
     private var pausedDay = ""
     public private(set) var lastSignal: Signal = .hold
     public var crashHook: (CycleStep) throws -> Void = { _ in }
-    let journal: TradeJournal
-    let snapshotPath: String
+    let journal: any Journal
+    /// Where snapshots go; nil keeps none (a backtest's core lives in memory).
+    let snapshotPath: String?
+    let clock: any WallClock
     private var seenTrades: Set<Int64> = []
     private var nextSeq = 1
     private var rules: SymbolRules?
     private let risk: RiskManager
 
-    public init(settings: TradingConfig.Engine, exchange: any ExchangeAPI, dataDirectory: String) {
+    public init(
+        settings: TradingConfig.Engine, exchange: any ExchangeAPI, journal: any Journal, snapshotPath: String?,
+        strategy: (any Strategy)? = nil, clock: any WallClock = SystemWallClock()
+    ) {
         self.settings = settings
         self.exchange = exchange
         ledger = Ledger(initialCash: settings.initialCash)
-        strategy = SMACrossover(fast: settings.strategy.fast, slow: settings.strategy.slow)
-        journal = TradeJournal(path: "\(dataDirectory)/trades/\(settings.symbol).jsonl")
-        snapshotPath = "\(dataDirectory)/state/\(settings.symbol).json"
+        self.strategy = strategy ?? StrategyFactory.make(settings.strategy)
+        self.journal = journal
+        self.snapshotPath = snapshotPath
+        self.clock = clock
         risk = RiskManager(settings.risk)
     }
+
+    /// The live engine's core: journal and snapshot under `dataDirectory`.
+    public convenience init(settings: TradingConfig.Engine, exchange: any ExchangeAPI, dataDirectory: String, clock: any WallClock = SystemWallClock()) {
+        self.init(
+            settings: settings, exchange: exchange, journal: TradeJournal(path: "\(dataDirectory)/trades/\(settings.symbol).jsonl"),
+            snapshotPath: "\(dataDirectory)/state/\(settings.symbol).json", clock: clock)
+    }
+
+    /// Closed bars asked for each cycle: a cycle that ran late still sees the bars it missed.
+    static let barsPerCycle = 5
 
     public var symbol: String { settings.symbol }
 
@@ -61,7 +81,7 @@ public final class EngineCore {
     public func recover(now: Double) async throws {
         let entries = try journal.load()
         var ledger = Ledger(initialCash: settings.initialCash)
-        if FileSystem.exists(snapshotPath) {
+        if let snapshotPath, FileSystem.exists(snapshotPath) {
             let bytes = try FileSystem.readFile(snapshotPath)
             guard let json = try? JSON.parse(bytes), let saved = json["ledger"].flatMap(Ledger.init(json:)) else {
                 throw SystemError("snapshot", errno: 22, detail: "\(snapshotPath) is not a snapshot; move it aside (the journal alone rebuilds the state)")
@@ -93,11 +113,22 @@ public final class EngineCore {
         if pending != nil { try await settlePending(now: now) }
     }
 
-    /// Feeds exchange history to the strategy so the first live cycle can already trade.
+    /// Feeds exchange history (closed bars) to the strategy so the first live cycle can already trade.
     public func warmUp() async throws {
-        let bars = try await exchange.klines(symbol, interval: "1m", limit: strategy.warmupBars + 5)
-        for bar in bars.dropLast() { _ = strategy.update(bar) }
-        if let last = bars.last, ledger.lastPrice == 0 { ledger.mark(price: last.close, day: Clock.utcDay(Clock.wall())) }
+        let bars = try await exchange.klines(symbol, interval: settings.strategy.interval, limit: strategy.warmupBars + 5)
+        _ = feedClosedBars(bars)
+        if let last = bars.last, ledger.lastPrice == 0 { ledger.mark(price: last.close, day: Clock.utcDay(clock.now())) }
+    }
+
+    /// Gives the strategy the closed bars it has not seen (klines come oldest first, the last one
+    /// still forming) and returns the newest one's signal: only the latest closed bar is acted on.
+    private func feedClosedBars(_ bars: [Bar]) -> Signal {
+        var signal = Signal.hold
+        for bar in bars.dropLast() where lastBarTime.map({ bar.time > $0 }) ?? true {
+            signal = strategy.update(bar)
+            lastBarTime = bar.time
+        }
+        return signal
     }
 
     // MARK: Cycle
@@ -113,9 +144,10 @@ public final class EngineCore {
             pausedReason = breach
             pausedDay = ledger.day
         }
+        let bars = try await exchange.klines(symbol, interval: settings.strategy.interval, limit: EngineCore.barsPerCycle)
         try crashHook(.marketData)
 
-        let signal = strategy.update(Bar(time: Int64(now * 1000), price: price))
+        let signal = feedClosedBars(bars)
         lastSignal = signal
         var report = CycleReport(price: price, signal: signal)
         try crashHook(.signal)
@@ -222,6 +254,7 @@ public final class EngineCore {
     }
 
     public func saveSnapshot(now: Double) throws {
+        guard let snapshotPath else { return }
         let json: JSON = ["symbol": .string(symbol), "ts": JSON(now), "ledger": ledger.json, "cooldown_until": JSON(cooldownUntil)]
         try FileSystem.makeDirectories(FileSystem.directoryName(snapshotPath))
         try FileSystem.writeAtomically(snapshotPath, json.serializedBytes() + [0x0A])

@@ -53,9 +53,25 @@ public enum JournalEntry: Equatable, Sendable {
     }
 }
 
+/// Where an engine's entries go: a file live, memory in a backtest.
+public protocol Journal: AnyObject {
+    /// Every entry written so far, in order.
+    func load() throws -> [JournalEntry]
+    /// Returns once the entry is durable (for a file: written and fsynced).
+    func append(_ entry: JournalEntry) throws
+}
+
+/// A journal that lives as long as the process: a backtest's, or a test's.
+public final class MemoryJournal: Journal {
+    public private(set) var entries: [JournalEntry] = []
+    public init() {}
+    public func load() throws -> [JournalEntry] { entries }
+    public func append(_ entry: JournalEntry) throws { entries.append(entry) }
+}
+
 /// An append-only, fsynced journal. Each entry is one `write` of a whole line to an O_APPEND
 /// file followed by `fsync`; a line torn by a crash (no newline) is cut off on the next open.
-public final class TradeJournal {
+public final class TradeJournal: Journal {
     public let path: String
     private var fd: Int32 = -1
 

@@ -10,11 +10,22 @@ public struct TradingConfig: Equatable, Sendable {
         public var name: String
         public var fast: Int
         public var slow: Int
-        public init(name: String, fast: Int, slow: Int) {
+        /// The bars the strategy sees: closed klines of this interval (`1m`, `5m`, `1h` …).
+        public var interval: String
+        public init(name: String, fast: Int, slow: Int, interval: String = "1m") {
             self.name = name
             self.fast = fast
             self.slow = slow
+            self.interval = interval
         }
+
+        /// Binance's kline intervals, in seconds.
+        public static let intervals: [String: Int64] = [
+            "1m": 60, "3m": 180, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "2h": 7200, "4h": 14_400, "6h": 21_600,
+            "8h": 28_800, "12h": 43_200, "1d": 86_400,
+        ]
+
+        public var intervalSeconds: Int64 { Strategy.intervals[interval] ?? 60 }
     }
 
     public struct Risk: Equatable, Sendable {
@@ -207,7 +218,7 @@ public struct TradingConfig: Equatable, Sendable {
             maxDelay: try retry.seconds("max_delay", default: 5),
             tickerTTL: try cache.seconds("ticker", default: 5),
             orderBookTTL: try cache.seconds("order_book", default: 1),
-            klinesTTL: try cache.seconds("klines", default: 60))
+            klinesTTL: try cache.seconds("klines", default: 1))
         if exchange.minConnections > exchange.maxConnections {
             throw pool.error("min_connections", "(\(exchange.minConnections)) is above max_connections (\(exchange.maxConnections))")
         }
@@ -284,11 +295,13 @@ public struct TradingConfig: Equatable, Sendable {
     static func parseEngine(_ symbol: String, base: String, quote: String, _ node: YAMLNode, file: String) throws -> Engine {
         let path = "trading.symbols.\(symbol)"
         let m = try MappingReader(node, file: file, path: path, allowed: engineKeys)
-        let st = try m.child("strategy", allowed: ["name", "fast", "slow"])
+        let st = try m.child("strategy", allowed: ["name", "fast", "slow", "interval"])
+        let intervalNames = Strategy.intervals.sorted { $0.value < $1.value }.map(\.key)
         let strategy = Strategy(
             name: try st.oneOf("name", ["sma_crossover"], default: "sma_crossover"),
             fast: try st.int("fast", default: 5, range: 1...10_000),
-            slow: try st.int("slow", default: 20, range: 2...10_000))
+            slow: try st.int("slow", default: 20, range: 2...10_000),
+            interval: try st.oneOf("interval", intervalNames, default: "1m"))
         guard strategy.fast < strategy.slow else { throw st.error("fast", "(\(strategy.fast)) must be below slow (\(strategy.slow))") }
         let r = try m.child("risk", allowed: ["max_position_notional", "max_order_notional", "daily_loss_limit", "loss_cooldown"])
         let risk = Risk(

@@ -29,7 +29,7 @@ struct TradingSystemTests {
                 heartbeat_timeout: 3
                 strategy: {fast: 2, slow: 4}
                 risk: {loss_cooldown: 0}
-              exchange: {base_url: "http://127.0.0.1:\(port)", cache: {ticker: 0}}
+              exchange: {base_url: "http://127.0.0.1:\(port)", cache: {ticker: 0, klines: 0}}
               simulator: {port: \(port), speed: 600, history_bars: 20}
             """.utf8))
         try h.startDaemon()

@@ -97,7 +97,7 @@ struct SimulatedCrash: Error {}
         final class Refusing: ExchangeAPI {
             let inner = FakeExchange(prices: wavePrices)
             func tickerPrice(_ s: String) async throws -> Double { try await inner.tickerPrice(s) }
-            func klines(_ s: String, interval: String, limit: Int) async throws -> [Bar] { [] }
+            func klines(_ s: String, interval: String, limit: Int) async throws -> [Bar] { try await inner.klines(s, interval: interval, limit: limit) }
             func symbolRules(_ s: String) async throws -> SymbolRules { try await inner.symbolRules(s) }
             func placeOrder(_ o: NewOrder) async throws -> OrderResult {
                 throw ExchangeError.rejected(status: 400, code: -2010, message: "Account has insufficient balance for requested action.")

@@ -40,7 +40,15 @@ final class FakeExchange: ExchangeAPI {
         }
     }
 
-    func klines(_ symbol: String, interval: String, limit: Int) async throws -> [Bar] { [] }
+    /// Every price ticked so far as a closed one-minute bar, then the forming bar (the last price
+    /// again): each cycle's ticker call closes one bar, so each cycle gives the strategy one bar.
+    func klines(_ symbol: String, interval: String, limit: Int) async throws -> [Bar] {
+        state.withLock { s in
+            let closed = (0..<min(s.index, s.prices.count)).map { Bar(time: Int64($0) * 60_000, price: s.prices[$0]) }
+            guard let last = closed.last else { return [] }
+            return Array((closed + [Bar(time: Int64(closed.count) * 60_000, price: last.close)]).suffix(limit))
+        }
+    }
 
     func symbolRules(_ symbol: String) async throws -> SymbolRules {
         SymbolRules(symbol: symbol, baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.0001, minQty: 0.0001, minNotional: 5)

@@ -1,0 +1,70 @@
+import ExchangeConnector
+import JSON
+import RPC
+
+/// The trading module's methods (`engines.*`, `trading.*`), served through the daemon. The
+/// executable registers them with its module runtime; tests can call them directly.
+public enum EngineMethods {
+    public typealias Handler = @Sendable (JSON?) async throws -> JSON
+
+    /// Every method with its handler. `faults`: also `engines.inject_fault` (tests only).
+    public static func table(manager: EngineManager, client: ExchangeClient, faults: Bool) -> [(String, Handler)] {
+        var table: [(String, Handler)] = [
+            ("engines.status", { params in try await mapped { try await manager.statusJSON(try symbol(params, required: false)) } }),
+            ("engines.start", control(manager) { try await manager.start($0) }),
+            ("engines.stop", control(manager) { try await manager.stop($0) }),
+            ("engines.restart", control(manager) { try await manager.restart($0) }),
+            ("trading.positions", { _ in ["positions": await manager.positions()] }),
+            ("trading.orders", { params in try await mapped { try await manager.orders(try symbol(params, required: false)) } }),
+            ("trading.balance", { _ in await balance(manager, client) }),
+        ]
+        if faults {
+            table.append(("engines.inject_fault", { params in
+                let name = try symbol(params, required: true)!
+                guard let kind = params?["fault"]?.stringValue.flatMap(EngineFault.init) else {
+                    throw RPCError.invalidParams("needs {\"symbol\", \"fault\": crash|hang|error}")
+                }
+                try await mapped { try await manager.inject(kind, into: name) }
+                return ["injected": .string(kind.rawValue), "symbol": .string(name)]
+            }))
+        }
+        return table
+    }
+
+    /// `{"symbol": "BTCUSDT"}` or `["BTCUSDT"]`.
+    static func symbol(_ params: JSON?, required: Bool) throws -> String? {
+        let value = params?["symbol"] ?? params?.arrayValue?.first
+        guard let symbol = value?.stringValue, !symbol.isEmpty else {
+            if required { throw RPCError.invalidParams("needs {\"symbol\": \"BTCUSDT\"}") }
+            return nil
+        }
+        return symbol
+    }
+
+    /// An unknown symbol or a refused control is the caller's mistake: invalid params, with the reason.
+    static func mapped<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as EngineManager.ControlError { throw RPCError.invalidParams(e.description) }
+    }
+
+    static func control(_ manager: EngineManager, _ body: @escaping @Sendable (String) async throws -> Void) -> Handler {
+        { params in
+            let name = try symbol(params, required: true)!
+            try await mapped { try await body(name) }
+            return try await manager.statusJSON(name)
+        }
+    }
+
+    static func balance(_ manager: EngineManager, _ client: ExchangeClient) async -> JSON {
+        var out = await manager.balance().objectValue ?? [:]
+        if let balances = try? await client.balances() {
+            out["exchange"] = .object(balances.mapValues { ["free": JSON($0.free), "locked": JSON($0.locked)] })
+        }
+        let pool = client.pool.stats
+        let cache = client.cache.stats.mapValues { JSON($0.hitRate) }
+        out["connector"] = [
+            "requests": JSON(client.counterValues.requests), "retries": JSON(client.counterValues.retries),
+            "connections_open": JSON(pool.open), "connections_reused": JSON(pool.reused), "cache_hit_rate": .object(cache),
+        ]
+        return .object(out)
+    }
+}

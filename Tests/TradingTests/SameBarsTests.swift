@@ -1,0 +1,101 @@
+import ExchangeModel
+import MarketData
+import Synchronization
+import SuperBotTesting
+import SystemKit
+import Testing
+import TradingSettings
+@testable import Trading
+
+/// Live and backtest see the same series: closed bars of the strategy's interval.
+@Suite struct SameBarsTests {
+    /// Reveals a fixed list of bars one at a time, each followed by a forming bar, as an exchange
+    /// would over the minutes; the ticker is the forming bar's price (intra-bar noise on top).
+    final class BarFeed: ExchangeAPI {
+        let bars: [Bar]
+        let revealed = Mutex(0)
+        init(_ bars: [Bar]) { self.bars = bars }
+
+        func reveal() { revealed.withLock { $0 += 1 } }
+
+        func tickerPrice(_ symbol: String) async throws -> Double {
+            let n = revealed.withLock { $0 }
+            // A ticker that wanders inside the forming bar: it must not move the strategy.
+            return bars[min(n, bars.count - 1)].close * (n % 2 == 0 ? 1.003 : 0.997)
+        }
+
+        func klines(_ symbol: String, interval: String, limit: Int) async throws -> [Bar] {
+            #expect(interval == "5m")
+            let n = revealed.withLock { $0 }
+            return Array(bars[0..<min(n + 1, bars.count)].suffix(limit))
+        }
+
+        func symbolRules(_ symbol: String) async throws -> SymbolRules {
+            SymbolRules(symbol: symbol, baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.000001, minQty: 0.000001, minNotional: 1)
+        }
+
+        func placeOrder(_ order: NewOrder) async throws -> OrderResult {
+            let price = try await tickerPrice(order.symbol)
+            return OrderResult(symbol: order.symbol, orderId: 1, clientOrderId: order.clientOrderId, side: order.side, status: "FILLED",
+                               executedQty: order.quantity, fills: [Fill(tradeId: Int64(revealed.withLock { $0 }), price: price, qty: order.quantity,
+                                                                          commission: 0, commissionAsset: "USDT")])
+        }
+
+        func queryOrder(symbol: String, clientOrderId: String) async throws -> OrderResult? { nil }
+        func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] { [] }
+    }
+
+    /// Bars from the simulator's own seeded price model, five-minute apart.
+    static func bars(_ count: Int) -> [Bar] {
+        var model = PriceModel(seed: 7, symbol: "BTCUSDT", price: 50_000, annualVolatility: 0.9)
+        return (0..<count).map { i in
+            let close = model.next()
+            return Bar(time: Int64(i) * 300_000, price: close)
+        }
+    }
+
+    @Test func theEngineCoreAndAPlainLoopGetTheSameSignals() async throws {
+        let bars = Self.bars(400)
+        var settings = engineSettings(fast: 3, slow: 9)
+        settings.strategy.interval = "5m"
+        settings.risk.lossCooldown = 0
+        settings.risk.dailyLossLimit = 1e12
+
+        var plain = SMACrossover(fast: 3, slow: 9)
+        let expected = bars.dropLast().map { plain.update($0) }
+
+        let feed = BarFeed(bars)
+        let core = EngineCore(settings: settings, exchange: feed, journal: MemoryJournal(), snapshotPath: nil, clock: ManualClock())
+        try await core.warmUp()
+        var live: [Signal] = []
+        for _ in 0..<(bars.count - 1) {
+            feed.reveal()
+            let report = try await core.cycle(now: 1_800_000_000)
+            live.append(report.signal)
+        }
+        #expect(live == expected)
+        #expect(expected.filter { $0 != .hold }.count >= 6, "the series should cross several times")
+        #expect(core.ledger.tradeCount > 0, "and the engine acted on them")
+    }
+
+    @Test func extraCyclesWithinOneBarDoNotMoveTheStrategy() async throws {
+        let bars = Self.bars(60)
+        var settings = engineSettings(fast: 3, slow: 9)
+        settings.strategy.interval = "5m"
+        let feed = BarFeed(bars)
+        let core = EngineCore(settings: settings, exchange: feed, journal: MemoryJournal(), snapshotPath: nil, clock: ManualClock())
+        try await core.warmUp()
+        var plain = SMACrossover(fast: 3, slow: 9)
+        var expected: [Signal] = []
+        var live: [Signal] = []
+        for i in 0..<(bars.count - 1) {
+            feed.reveal()
+            expected.append(plain.update(bars[i]))
+            live.append(try await core.cycle(now: 1_800_000_000).signal)
+            // Three more cycles before the next bar closes: the ticker moves, the bars do not.
+            for _ in 0..<3 { #expect(try await core.cycle(now: 1_800_000_000).signal == .hold) }
+        }
+        #expect(live == expected)
+        #expect(core.lastBarTime == bars[bars.count - 2].time)
+    }
+}
