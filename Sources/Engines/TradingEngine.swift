@@ -256,7 +256,7 @@ public final class TradingEngine: Sendable {
         events.publish("order.\(symbol).\(order.status.lowercased())", orderJSON(order))
         for fill in report.newFills {
             let trade: JSON = ["symbol": .string(symbol), "side": .string(order.side.rawValue), "price": JSON(fill.price), "qty": JSON(fill.qty),
-                               "fee": JSON(fill.commission), "trade_id": JSON(Double(fill.tradeId)), "client_order_id": .string(order.clientOrderId),
+                               "fee": JSON(fill.commission), "trade_id": JSON(fill.tradeId), "client_order_id": .string(order.clientOrderId),
                                "position": JSON(core.ledger.position), "realized_pnl": JSON(core.ledger.realizedPnL)]
             events.publish("trade.executed", trade)
             logger.info("fill", trade.objectValue ?? [:])
@@ -264,7 +264,7 @@ public final class TradingEngine: Sendable {
     }
 
     private func orderJSON(_ order: OrderResult) -> JSON {
-        ["symbol": .string(order.symbol), "order_id": JSON(Double(order.orderId)), "client_order_id": .string(order.clientOrderId),
+        ["symbol": .string(order.symbol), "order_id": JSON(order.orderId), "client_order_id": .string(order.clientOrderId),
          "side": .string(order.side.rawValue), "status": .string(order.status), "executed_qty": JSON(order.executedQty),
          "fills": JSON(order.fills.count), "ts": JSON(Clock.wall())]
     }

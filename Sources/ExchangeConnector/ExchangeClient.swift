@@ -323,8 +323,8 @@ public final class ExchangeClient: ExchangeAPI {
     static func decimal(_ json: JSON, _ key: String, context: String, allowZero: Bool = false) throws -> Double {
         let value: Double? = switch json[key] {
         case .string(let s)?: Double(s)
-        case .number(let n)?: n
-        default: nil
+        case let number?: number.doubleValue
+        case nil: nil
         }
         guard let value, value.isFinite, allowZero ? value >= 0 : value > 0 else {
             throw ExchangeError.malformed("\(context): '\(key)' is not a \(allowZero ? "non-negative" : "positive") number")

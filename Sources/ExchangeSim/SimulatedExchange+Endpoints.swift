@@ -10,7 +10,7 @@ extension SimulatedExchange {
     }
 
     func time(_ p: [String: String], now: Double) throws(Rejection) -> HTTPResponse {
-        return json(["serverTime": JSON(Double(Int64(now * 1000)))])
+        return json(["serverTime": JSON(Int64(now * 1000))])
     }
 
     func exchangeInfoRoute(_ p: [String: String], now: Double) throws(Rejection) -> HTTPResponse {
@@ -33,13 +33,25 @@ extension SimulatedExchange {
         let m = try market(p, now: now)
         let limit = try intParam(p, "limit", default: 100, range: 1...5000)
         let levels = min(limit, 1000)
-        func side(_ s: SimMarket.BookSide) -> JSON {
-            .array((0..<levels).map { i in
-                let l = m.level(side: s, i)
-                return [.string(DecimalText.format(l.price)), .string(DecimalText.format(l.qty))]
-            })
+        // Written straight to bytes: a thousand levels through a JSON tree cost more than the text.
+        var w = JSONWriter(capacity: 64 + levels * 48)
+        w.beginObject()
+        w.key("lastUpdateId")
+        w.integer(m.updateID)
+        for (name, side) in [("bids", SimMarket.BookSide.bid), ("asks", .ask)] {
+            w.key(name)
+            w.beginArray()
+            for i in 0..<levels {
+                let level = m.level(side: side, i)
+                w.beginArray()
+                w.string(DecimalText.format(level.price))
+                w.string(DecimalText.format(level.qty))
+                w.endArray()
+            }
+            w.endArray()
         }
-        return json(["lastUpdateId": JSON(Double(m.updateID)), "bids": side(.bid), "asks": side(.ask)])
+        w.endObject()
+        return json(bytes: w.bytes)
     }
 
     func klines(_ p: [String: String], now: Double) throws(Rejection) -> HTTPResponse {
@@ -50,11 +62,20 @@ extension SimulatedExchange {
         let start = try p["startTime"].map { t throws(Rejection) in try int64(t, "startTime") }
         let end = try p["endTime"].map { t throws(Rejection) in try int64(t, "endTime") }
         let bars = m.klines(intervalSeconds: seconds, limit: limit, startTime: start, endTime: end)
-        return json(.array(bars.map { b in
-            [JSON(Double(b.time)), .string(DecimalText.format(b.open)), .string(DecimalText.format(b.high)), .string(DecimalText.format(b.low)),
-             .string(DecimalText.format(b.close)), .string(DecimalText.format(b.volume)), JSON(Double(b.time + seconds * 1000 - 1)),
-             .string(DecimalText.format(b.volume * b.close)), 0, "0", "0", "0"]
-        }))
+        var w = JSONWriter(capacity: 16 + bars.count * 160)
+        w.beginArray()
+        for b in bars {
+            w.beginArray()
+            w.integer(b.time)
+            for value in [b.open, b.high, b.low, b.close, b.volume] { w.string(DecimalText.format(value)) }
+            w.integer(b.time + seconds * 1000 - 1)
+            w.string(DecimalText.format(b.volume * b.close))
+            w.integer(0)
+            for _ in 0..<3 { w.string("0") }
+            w.endArray()
+        }
+        w.endArray()
+        return json(bytes: w.bytes)
     }
 
     func newOrder(_ p: [String: String], now: Double) throws(Rejection) -> HTTPResponse {
@@ -102,7 +123,7 @@ extension SimulatedExchange {
         return json([
             "makerCommission": JSON(Int(makerFee * 10_000)), "takerCommission": JSON(Int(takerFee * 10_000)),
             "canTrade": true, "canWithdraw": false, "canDeposit": false, "accountType": "SPOT",
-            "updateTime": JSON(Double(Int64(now * 1000))), "permissions": ["SPOT"],
+            "updateTime": JSON(Int64(now * 1000)), "permissions": ["SPOT"],
             "balances": .array(assets.map { a in
                 ["asset": .string(a), "free": .string(DecimalText.format(balances[a]!.free)), "locked": .string(DecimalText.format(balances[a]!.locked))]
             }),
@@ -116,10 +137,10 @@ extension SimulatedExchange {
         let fromId = try p["fromId"].map { t throws(Rejection) in try int64(t, "fromId") }
         let list = (trades[m.symbol] ?? []).filter { (orderId == nil || $0.orderId == orderId) && (fromId == nil || $0.tradeId >= fromId!) }
         return json(.array(list.prefix(limit).map { f in
-            ["symbol": .string(f.symbol), "id": JSON(Double(f.tradeId)), "orderId": JSON(Double(f.orderId)), "orderListId": -1,
+            ["symbol": .string(f.symbol), "id": JSON(f.tradeId), "orderId": JSON(f.orderId), "orderListId": -1,
              "price": .string(DecimalText.format(f.price)), "qty": .string(DecimalText.format(f.qty)),
              "quoteQty": .string(DecimalText.format(f.price * f.qty)), "commission": .string(DecimalText.format(f.commission)),
-             "commissionAsset": .string(f.commissionAsset), "time": JSON(Double(f.time)), "isBuyer": .bool(f.isBuyer),
+             "commissionAsset": .string(f.commissionAsset), "time": JSON(f.time), "isBuyer": .bool(f.isBuyer),
              "isMaker": .bool(f.isMaker), "isBestMatch": true]
         }))
     }
@@ -128,7 +149,7 @@ extension SimulatedExchange {
 
     func exchangeInfo(now: Double) -> JSON {
         [
-            "timezone": "UTC", "serverTime": JSON(Double(Int64(now * 1000))),
+            "timezone": "UTC", "serverTime": JSON(Int64(now * 1000)),
             "rateLimits": [rateLimitJSON],
             "symbols": .array(symbolOrder.map { s in
                 let m = markets[s]!
@@ -157,21 +178,21 @@ extension SimulatedExchange {
 
     func orderJSON(_ o: SimOrder, full: Bool) -> JSON {
         var out: [String: JSON] = [
-            "symbol": .string(o.symbol), "orderId": JSON(Double(o.orderId)), "orderListId": -1, "clientOrderId": .string(o.clientOrderId),
+            "symbol": .string(o.symbol), "orderId": JSON(o.orderId), "orderListId": -1, "clientOrderId": .string(o.clientOrderId),
             "price": .string(DecimalText.format(o.price)), "origQty": .string(DecimalText.format(o.origQty)),
             "executedQty": .string(DecimalText.format(o.executedQty)), "cummulativeQuoteQty": .string(DecimalText.format(o.cumulativeQuote)),
             "status": .string(o.status.rawValue), "timeInForce": .string(o.timeInForce), "type": .string(o.type), "side": .string(o.side),
-            "workingTime": JSON(Double(o.time)),
+            "workingTime": JSON(o.time),
         ]
         if full {
-            out["transactTime"] = JSON(Double(o.time))
+            out["transactTime"] = JSON(o.time)
             out["fills"] = .array(o.fills.map { f in
                 ["price": .string(DecimalText.format(f.price)), "qty": .string(DecimalText.format(f.qty)),
-                 "commission": .string(DecimalText.format(f.commission)), "commissionAsset": .string(f.commissionAsset), "tradeId": JSON(Double(f.tradeId))]
+                 "commission": .string(DecimalText.format(f.commission)), "commissionAsset": .string(f.commissionAsset), "tradeId": JSON(f.tradeId)]
             })
         } else {
-            out["time"] = JSON(Double(o.time))
-            out["updateTime"] = JSON(Double(o.updateTime))
+            out["time"] = JSON(o.time)
+            out["updateTime"] = JSON(o.updateTime)
             out["isWorking"] = .bool(o.isOpen)
         }
         return .object(out)

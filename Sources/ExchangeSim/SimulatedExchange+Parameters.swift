@@ -68,8 +68,10 @@ extension SimulatedExchange {
         return (id, client)
     }
 
-    func json(_ value: JSON, status: Int = 200) -> HTTPResponse {
-        HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", "application/json;charset=UTF-8")]), body: value.serializedBytes())
+    func json(_ value: JSON, status: Int = 200) -> HTTPResponse { json(bytes: value.serializedBytes(), status: status) }
+
+    func json(bytes: [UInt8], status: Int = 200) -> HTTPResponse {
+        HTTPResponse(status: status, contentType: "application/json;charset=UTF-8", body: bytes)
     }
 
     func error(_ status: Int, _ code: Int, _ message: String, headers: [(String, String)] = []) -> HTTPResponse {

@@ -70,7 +70,8 @@ extension SimulatedExchange {
         for (key, value) in members {
             switch value {
             case .string(let text): out[key] = text
-            case .number(let n): out[key] = n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
+            case .integer(let i): out[key] = String(i)
+            case .number(let n): out[key] = String(n)
             case .bool(let b): out[key] = String(b)
             default: throw Rejection(-1100, "Parameter '\(key)' must be a string, number or boolean.")
             }

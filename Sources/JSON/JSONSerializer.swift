@@ -12,6 +12,7 @@ extension JSON {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
+        case .integer(let i): out += String(i)
         case .number(let n): JSON.writeNumber(n, to: &out)
         case .string(let s): JSON.writeString(s, to: &out)
         case .array(let elements):

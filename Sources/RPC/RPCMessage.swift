@@ -59,7 +59,7 @@ public enum RPCIncoming: Equatable, Sendable {
         let id = o["id"]
         if let id {
             switch id {
-            case .string, .number, .null: break
+            case .string, .integer, .number, .null: break
             default: return .failure(RPCFailure(id: .null, error: .invalidRequest("'id' must be a string, number or null")))
             }
         }

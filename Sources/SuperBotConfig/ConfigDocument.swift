@@ -10,7 +10,7 @@ public enum ConfigDocument {
             switch node.scalar! {
             case .null: return .null
             case .bool(let b): return .bool(b)
-            case .int(let n): return .number(Double(n))
+            case .int(let n): return .integer(Int64(n))
             case .double(let d): return .number(d)
             case .string(let s): return .string(s)
             }

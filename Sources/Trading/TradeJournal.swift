@@ -24,8 +24,8 @@ public enum JournalEntry: Equatable, Sendable {
         case .intent(let seq, let ts, let id, let side, let qty):
             ["seq": JSON(seq), "type": "intent", "ts": JSON(ts), "client_order_id": .string(id), "side": .string(side.rawValue), "qty": JSON(qty)]
         case .fill(let seq, let ts, let id, let orderId, let f, let side):
-            ["seq": JSON(seq), "type": "fill", "ts": JSON(ts), "client_order_id": .string(id), "order_id": JSON(Double(orderId)),
-             "trade_id": JSON(Double(f.tradeId)), "side": .string(side.rawValue), "price": JSON(f.price), "qty": JSON(f.qty),
+            ["seq": JSON(seq), "type": "fill", "ts": JSON(ts), "client_order_id": .string(id), "order_id": JSON(orderId),
+             "trade_id": JSON(f.tradeId), "side": .string(side.rawValue), "price": JSON(f.price), "qty": JSON(f.qty),
              "fee": JSON(f.commission), "fee_asset": .string(f.commissionAsset)]
         case .done(let seq, let ts, let id, let status):
             ["seq": JSON(seq), "type": "done", "ts": JSON(ts), "client_order_id": .string(id), "status": .string(status)]
@@ -40,11 +40,12 @@ public enum JournalEntry: Equatable, Sendable {
             guard let side = json["side"]?.stringValue.flatMap(OrderSide.init), let qty = json["qty"]?.doubleValue else { return nil }
             self = .intent(seq: seq, ts: ts, clientOrderId: id, side: side, qty: qty)
         case "fill":
-            guard let side = json["side"]?.stringValue.flatMap(OrderSide.init), let orderId = json["order_id"]?.doubleValue,
-                  let tradeId = json["trade_id"]?.doubleValue, let price = json["price"]?.doubleValue, let qty = json["qty"]?.doubleValue,
+            // Ids are read as exact integers (journals written before they were integers hold them as whole doubles).
+            guard let side = json["side"]?.stringValue.flatMap(OrderSide.init), let orderId = json["order_id"]?.int64Value,
+                  let tradeId = json["trade_id"]?.int64Value, let price = json["price"]?.doubleValue, let qty = json["qty"]?.doubleValue,
                   let fee = json["fee"]?.doubleValue else { return nil }
-            self = .fill(seq: seq, ts: ts, clientOrderId: id, orderId: Int64(orderId),
-                         fill: Fill(tradeId: Int64(tradeId), price: price, qty: qty, commission: fee, commissionAsset: json["fee_asset"]?.stringValue ?? ""), side: side)
+            self = .fill(seq: seq, ts: ts, clientOrderId: id, orderId: orderId,
+                         fill: Fill(tradeId: tradeId, price: price, qty: qty, commission: fee, commissionAsset: json["fee_asset"]?.stringValue ?? ""), side: side)
         case "done":
             self = .done(seq: seq, ts: ts, clientOrderId: id, status: json["status"]?.stringValue ?? "")
         default:
