@@ -20,7 +20,9 @@ let package = Package(
         .target(name: "YAML", swiftSettings: strict),
         .target(name: "SuperBotConfig", dependencies: ["YAML", "JSON", "SystemKit"], swiftSettings: strict),
         // trading.yaml: symbols, engines, exchange, simulator (on SuperBotConfig's YAML and validation helpers).
-        .target(name: "TradingSettings", dependencies: ["SuperBotConfig", "YAML", "JSON", "SystemKit"], swiftSettings: strict),
+        .target(
+            name: "TradingSettings", dependencies: ["SuperBotConfig", "YAML", "JSON", "SystemKit"],
+            swiftSettings: strict),
         .target(name: "Supervision", dependencies: ["SystemKit"], swiftSettings: strict),
         .target(name: "RPC", dependencies: ["JSON", "SystemKit"], swiftSettings: strict),
         .target(name: "SuperBotLog", dependencies: ["JSON", "SystemKit"], swiftSettings: strict),
@@ -28,22 +30,40 @@ let package = Package(
             name: "SuperBotDaemon",
             dependencies: ["SystemKit", "JSON", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog"],
             swiftSettings: strict),
-        .target(name: "SuperBotModule", dependencies: ["Bus", "JSON", "RPC", "SuperBotLog", "SystemKit"], swiftSettings: strict),
+        .target(
+            name: "SuperBotModule", dependencies: ["Bus", "JSON", "RPC", "SuperBotLog", "SystemKit"],
+            swiftSettings: strict),
         .target(name: "SuperBotCLI", dependencies: ["RPC", "JSON", "SystemKit"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["SystemKit"], swiftSettings: strict),
         .target(name: "MarketData", swiftSettings: strict),
         // What an engine needs of an exchange (the ExchangeAPI protocol, orders, fills, errors): no I/O.
         .target(name: "ExchangeModel", dependencies: ["MarketData"], swiftSettings: strict),
-        .target(name: "ExchangeSim", dependencies: ["HTTP", "JSON", "MarketData", "TradingSettings", "SystemKit"], swiftSettings: strict),
-        .target(name: "ExchangeConnector", dependencies: ["ExchangeModel", "HTTP", "JSON", "MarketData", "SystemKit"], swiftSettings: strict),
-        .target(name: "Trading", dependencies: ["ExchangeModel", "JSON", "MarketData", "TradingSettings", "SystemKit"], swiftSettings: strict),
         .target(
-            name: "Engines", dependencies: ["Trading", "ExchangeModel", "ExchangeConnector", "JSON", "RPC", "TradingSettings", "SuperBotLog", "SystemKit"],
+            name: "ExchangeSim", dependencies: ["HTTP", "JSON", "MarketData", "TradingSettings", "SystemKit"],
+            swiftSettings: strict),
+        .target(
+            name: "ExchangeConnector", dependencies: ["ExchangeModel", "HTTP", "JSON", "MarketData", "SystemKit"],
+            swiftSettings: strict),
+        .target(
+            name: "Trading", dependencies: ["ExchangeModel", "JSON", "MarketData", "TradingSettings", "SystemKit"],
+            swiftSettings: strict),
+        .target(
+            name: "Engines",
+            dependencies: [
+                "Trading", "ExchangeModel", "ExchangeConnector", "JSON", "RPC", "TradingSettings", "SuperBotLog",
+                "SystemKit",
+            ],
             swiftSettings: strict),
         .executableTarget(
-            name: "trading-engine", dependencies: ["Engines", "ExchangeModel", "ExchangeConnector", "JSON", "RPC", "TradingSettings", "SuperBotModule", "SystemKit"],
+            name: "trading-engine",
+            dependencies: [
+                "Engines", "ExchangeModel", "ExchangeConnector", "JSON", "RPC", "TradingSettings", "SuperBotModule",
+                "SystemKit",
+            ],
             swiftSettings: strict),
-        .executableTarget(name: "exchange-sim", dependencies: ["ExchangeSim", "HTTP", "TradingSettings", "SuperBotLog", "SystemKit"], swiftSettings: strict),
+        .executableTarget(
+            name: "exchange-sim", dependencies: ["ExchangeSim", "HTTP", "TradingSettings", "SuperBotLog", "SystemKit"],
+            swiftSettings: strict),
         .executableTarget(name: "superbot", dependencies: ["SuperBotDaemon"], swiftSettings: strict),
         .executableTarget(name: "superbot-cli", dependencies: ["SuperBotCLI"], swiftSettings: strict),
         // What the test targets share: deadlines instead of sleeps, a loop on a thread, an HTTP client.
@@ -54,20 +74,25 @@ let package = Package(
         .executableTarget(name: "superbot-fixture-module", dependencies: ["SuperBotModule"], swiftSettings: strict),
         .testTarget(
             name: "SuperBotTests",
-            dependencies: ["SystemKit", "JSON", "YAML", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog", "SuperBotCLI", "SuperBotDaemon"],
+            dependencies: [
+                "SystemKit", "JSON", "YAML", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog",
+                "SuperBotCLI", "SuperBotDaemon",
+            ],
             swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "SuperBotTesting", "SystemKit"], swiftSettings: strict),
         .testTarget(
             name: "TradingTests",
             dependencies: [
-                "HTTP", "MarketData", "ExchangeModel", "ExchangeSim", "ExchangeConnector", "Trading", "Engines", "SuperBotConfig", "TradingSettings",
+                "HTTP", "MarketData", "ExchangeModel", "ExchangeSim", "ExchangeConnector", "Trading", "Engines",
+                "SuperBotConfig", "TradingSettings",
                 "SuperBotTesting", "SystemKit", "JSON",
             ],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SystemKit", "JSON", "RPC", "HTTP", "SuperBotTesting", "ExchangeModel", "ExchangeConnector", "superbot", "superbot-cli", "superbot-fixture", "superbot-fixture-module",
+                "SystemKit", "JSON", "RPC", "HTTP", "SuperBotTesting", "ExchangeModel", "ExchangeConnector", "superbot",
+                "superbot-cli", "superbot-fixture", "superbot-fixture-module",
                 "exchange-sim", "trading-engine",
             ],
             swiftSettings: strict),

@@ -29,7 +29,10 @@ public struct SubscriptionTrie<ID: Hashable & Sendable>: Sendable {
         for (i, segment) in segments.enumerated() {
             if segment == ">" && i == segments.count - 1 {
                 let inserted = node.tail.insert(id).inserted
-                if inserted { count += 1; cache = [:] }
+                if inserted {
+                    count += 1
+                    cache = [:]
+                }
                 return inserted
             }
             if segment == "*" {
@@ -41,7 +44,10 @@ public struct SubscriptionTrie<ID: Hashable & Sendable>: Sendable {
             }
         }
         let inserted = node.exact.insert(id).inserted
-        if inserted { count += 1; cache = [:] }
+        if inserted {
+            count += 1
+            cache = [:]
+        }
         return inserted
     }
 
@@ -49,7 +55,10 @@ public struct SubscriptionTrie<ID: Hashable & Sendable>: Sendable {
     public mutating func remove(_ pattern: String, _ id: ID) -> Bool {
         if !isKnownUniquelyReferenced(&root) { root = root.copy() }
         let removed = Self.remove(pattern.split(separator: ".")[...], id, from: root)
-        if removed { count -= 1; cache = [:] }
+        if removed {
+            count -= 1
+            cache = [:]
+        }
         return removed
     }
 

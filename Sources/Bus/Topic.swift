@@ -20,7 +20,10 @@ public enum Topic {
         for byte in topic.utf8 {
             count += 1
             if byte == UInt8(ascii: ".") {
-                if segmentLength == 0 { valid = false; break }
+                if segmentLength == 0 {
+                    valid = false
+                    break
+                }
                 segments += 1
                 segmentLength = 0
             } else if isSegmentByte(byte) {
@@ -45,16 +48,30 @@ public enum Topic {
         guard !text.isEmpty else { throw Invalid(description: "empty \(what)") }
         guard text.utf8.count <= maxLength else { throw Invalid(description: "\(what) longer than \(maxLength) bytes") }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= maxSegments else { throw Invalid(description: "\(what) '\(text)' has more than \(maxSegments) segments") }
+        guard parts.count <= maxSegments else {
+            throw Invalid(description: "\(what) '\(text)' has more than \(maxSegments) segments")
+        }
         for (i, part) in parts.enumerated() {
-            if part.isEmpty { throw Invalid(description: "\(what) '\(text)' has an empty segment (leading, trailing or double '.')") }
+            if part.isEmpty {
+                throw Invalid(description: "\(what) '\(text)' has an empty segment (leading, trailing or double '.')")
+            }
             if part == "*" || part == ">" {
-                guard wildcards else { throw Invalid(description: "topic '\(text)' contains the wildcard '\(part)'; wildcards are for subscriptions, publish on a concrete topic") }
-                if part == ">" && i != parts.count - 1 { throw Invalid(description: "pattern '\(text)': '>' may only be the last segment") }
+                guard wildcards else {
+                    throw Invalid(
+                        description:
+                            "topic '\(text)' contains the wildcard '\(part)'; wildcards are for subscriptions, publish on a concrete topic"
+                    )
+                }
+                if part == ">" && i != parts.count - 1 {
+                    throw Invalid(description: "pattern '\(text)': '>' may only be the last segment")
+                }
                 continue
             }
             for byte in part.utf8 where !isSegmentByte(byte) {
-                throw Invalid(description: "\(what) '\(text)': character '\(Unicode.Scalar(byte))' is not allowed (use letters, digits, '-', '_')")
+                throw Invalid(
+                    description:
+                        "\(what) '\(text)': character '\(Unicode.Scalar(byte))' is not allowed (use letters, digits, '-', '_')"
+                )
             }
         }
         return parts

@@ -29,17 +29,23 @@ public actor EngineManager {
     public static func logPrefix(_ symbol: String) -> String { "engine-\(symbol)" }
 
     /// The same files as a template the daemon follows (`ModuleRuntime.declareLogs`).
-    public static func logTemplate(directory: String) -> String { FileSystem.absolute(directory) + "/\(logPrefix("{symbol}"))-{date}.jsonl" }
+    public static func logTemplate(directory: String) -> String {
+        FileSystem.absolute(directory) + "/\(logPrefix("{symbol}"))-{date}.jsonl"
+    }
 
-    public init(config: TradingConfig, exchange: any ExchangeAPI, logDirectory: String, events: any EventPublisher, console: Bool = false) {
+    public init(
+        config: TradingConfig, exchange: any ExchangeAPI, logDirectory: String, events: any EventPublisher,
+        console: Bool = false
+    ) {
         self.config = config
         var sinks: [any LogSink] = [JSONLinesFileSink(directory: logDirectory, prefix: "orchestrator")]
         if console { sinks.append(ConsoleSink()) }
         logger = Logger(label: "orchestrator", sinks: sinks)
         registryPath = "\(config.dataDirectory)/engine_registry.json"
         for settings in config.engines {
-            engines[settings.symbol] = TradingEngine(settings: settings, exchange: exchange, dataDirectory: config.dataDirectory,
-                                                     logDirectory: logDirectory, events: events, console: false)
+            engines[settings.symbol] = TradingEngine(
+                settings: settings, exchange: exchange, dataDirectory: config.dataDirectory,
+                logDirectory: logDirectory, events: events, console: false)
             policies[settings.symbol] = RecoveryPolicy(settings.recovery)
         }
     }
@@ -76,7 +82,9 @@ public actor EngineManager {
         public var description: String {
             switch self {
             case .unknownSymbol(let s, let known):
-                "unknown symbol '\(s)'" + (suggestion(for: s, in: known).map { "; did you mean '\($0)'?" } ?? "; configured: \(known.joined(separator: ", "))")
+                "unknown symbol '\(s)'"
+                    + (suggestion(for: s, in: known).map { "; did you mean '\($0)'?" }
+                        ?? "; configured: \(known.joined(separator: ", "))")
             }
         }
     }
@@ -144,7 +152,9 @@ public actor EngineManager {
             guard let failure else { continue }
             switch policies[symbol]!.onFailure(now: now) {
             case .restart(let delay):
-                logger.warning("engine unhealthy; restarting", ["symbol": .string(symbol), "reason": .string(failure), "delay": JSON(delay)])
+                logger.warning(
+                    "engine unhealthy; restarting",
+                    ["symbol": .string(symbol), "reason": .string(failure), "delay": JSON(delay)])
                 if info.status != .crashed {
                     // A hung engine is stopped now; the restart follows after the backoff.
                     let generation = info.generation
@@ -164,7 +174,9 @@ public actor EngineManager {
 
     public func statusJSON(_ symbol: String?) throws -> JSON {
         if let symbol { return status(of: try named(symbol)) }
-        return ["engines": .array(config.symbols.compactMap { engines[$0].map(status(of:)) }), "count": JSON(engines.count)]
+        return [
+            "engines": .array(config.symbols.compactMap { engines[$0].map(status(of:)) }), "count": JSON(engines.count),
+        ]
     }
 
     private func status(of engine: TradingEngine) -> JSON {
@@ -172,11 +184,14 @@ public actor EngineManager {
         let now = Clock.wall()
         let sorted = i.latencies.sorted()
         func percentile(_ p: Double) -> JSON {
-            sorted.isEmpty ? .null : JSON((sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1e5).rounded() / 100)
+            sorted.isEmpty
+                ? .null : JSON((sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1e5).rounded() / 100)
         }
-        let healthy = (i.status == .running || i.status == .paused) && now - i.heartbeatDue <= engine.settings.heartbeatTimeout
+        let healthy =
+            (i.status == .running || i.status == .paused) && now - i.heartbeatDue <= engine.settings.heartbeatTimeout
         return [
-            "symbol": .string(engine.symbol), "status": .string(i.status.rawValue), "reason": JSON(i.reason), "healthy": .bool(healthy),
+            "symbol": .string(engine.symbol), "status": .string(i.status.rawValue), "reason": JSON(i.reason),
+            "healthy": .bool(healthy),
             "last_heartbeat": i.lastHeartbeat > 0 ? .string(Clock.iso8601(i.lastHeartbeat)) : .null,
             "heartbeat_age": i.lastHeartbeat > 0 ? JSON(((now - i.lastHeartbeat) * 100).rounded() / 100) : .null,
             "uptime": i.startedAt.map { JSON(((now - $0) * 10).rounded() / 10) } ?? .null,
@@ -184,35 +199,50 @@ public actor EngineManager {
             "restarts_last_hour": JSON(policies[engine.symbol]?.recentRestarts(now: now) ?? 0),
             "cycles": JSON(i.cycles), "cycle_ms_p50": percentile(0.5), "cycle_ms_p99": percentile(0.99),
             "signal": .string(i.signal), "pending_order": JSON(i.pendingOrder),
-            "position": JSON(i.ledger.position), "average_price": JSON(i.ledger.averagePrice), "last_price": JSON(i.ledger.lastPrice),
+            "position": JSON(i.ledger.position), "average_price": JSON(i.ledger.averagePrice),
+            "last_price": JSON(i.ledger.lastPrice),
             "cash": JSON(i.ledger.cash), "equity": JSON(i.ledger.equity), "realized_pnl": JSON(i.ledger.realizedPnL),
-            "unrealized_pnl": JSON(i.ledger.unrealizedPnL), "daily_pnl": JSON(i.ledger.dailyPnL), "fees": JSON(i.ledger.fees),
+            "unrealized_pnl": JSON(i.ledger.unrealizedPnL), "daily_pnl": JSON(i.ledger.dailyPnL),
+            "fees": JSON(i.ledger.fees),
             "trade_count": JSON(i.ledger.tradeCount),
         ]
     }
 
     public func positions() -> JSON {
-        .array(config.symbols.compactMap { engines[$0] }.map { e in
-            let l = e.info.ledger
-            return ["symbol": .string(e.symbol), "position": JSON(l.position), "average_price": JSON(l.averagePrice), "last_price": JSON(l.lastPrice),
-                    "notional": JSON(l.positionNotional), "unrealized_pnl": JSON(l.unrealizedPnL), "realized_pnl": JSON(l.realizedPnL),
-                    "equity": JSON(l.equity), "trade_count": JSON(l.tradeCount)]
-        })
+        .array(
+            config.symbols.compactMap { engines[$0] }.map { e in
+                let l = e.info.ledger
+                return [
+                    "symbol": .string(e.symbol), "position": JSON(l.position), "average_price": JSON(l.averagePrice),
+                    "last_price": JSON(l.lastPrice),
+                    "notional": JSON(l.positionNotional), "unrealized_pnl": JSON(l.unrealizedPnL),
+                    "realized_pnl": JSON(l.realizedPnL),
+                    "equity": JSON(l.equity), "trade_count": JSON(l.tradeCount),
+                ]
+            })
     }
 
     public func orders(_ symbol: String?) throws -> JSON {
         let list = try symbol.map { [try named($0)] } ?? config.symbols.compactMap { engines[$0] }
-        let recent = list.flatMap { $0.info.recentOrders }.sorted { ($0["ts"]?.doubleValue ?? 0) > ($1["ts"]?.doubleValue ?? 0) }
-        let pending = list.compactMap { e in e.info.pendingOrder.map { JSON.object(["symbol": .string(e.symbol), "client_order_id": .string($0)]) } }
+        let recent = list.flatMap { $0.info.recentOrders }.sorted {
+            ($0["ts"]?.doubleValue ?? 0) > ($1["ts"]?.doubleValue ?? 0)
+        }
+        let pending = list.compactMap { e in
+            e.info.pendingOrder.map { JSON.object(["symbol": .string(e.symbol), "client_order_id": .string($0)]) }
+        }
         return ["recent": .array(Array(recent.prefix(100))), "pending": .array(pending)]
     }
 
     public func balance() -> JSON {
         let ledgers = config.symbols.compactMap { engines[$0]?.info.ledger }
         func sum(_ f: (Ledger) -> Double) -> JSON { JSON((ledgers.reduce(0) { $0 + f($1) } * 100).rounded() / 100) }
-        return ["initial_cash": sum(\.initialCash), "cash": sum(\.cash), "positions_value": sum(\.positionNotional), "equity": sum(\.equity),
-                "realized_pnl": sum(\.realizedPnL), "unrealized_pnl": sum(\.unrealizedPnL), "fees": sum(\.fees), "daily_pnl": sum(\.dailyPnL),
-                "trade_count": JSON(ledgers.reduce(0) { $0 + $1.tradeCount }), "engines": JSON(ledgers.count)]
+        return [
+            "initial_cash": sum(\.initialCash), "cash": sum(\.cash), "positions_value": sum(\.positionNotional),
+            "equity": sum(\.equity),
+            "realized_pnl": sum(\.realizedPnL), "unrealized_pnl": sum(\.unrealizedPnL), "fees": sum(\.fees),
+            "daily_pnl": sum(\.dailyPnL),
+            "trade_count": JSON(ledgers.reduce(0) { $0 + $1.tradeCount }), "engines": JSON(ledgers.count),
+        ]
     }
 
     /// Rewrites the registry when any engine's status changed (or when forced).
@@ -223,19 +253,24 @@ public actor EngineManager {
             guard let i = engines[symbol]?.info else { continue }
             statuses[symbol] = i.status.rawValue + "|\(i.restarts)"
             entries[symbol] = [
-                "status": .string(i.status.rawValue), "reason": JSON(i.reason), "started_at": i.startedAt.map { .string(Clock.iso8601($0)) } ?? .null,
-                "restart_count": JSON(i.restarts), "error_count": JSON(i.errorCount), "last_heartbeat": i.lastHeartbeat > 0 ? .string(Clock.iso8601(i.lastHeartbeat)) : .null,
+                "status": .string(i.status.rawValue), "reason": JSON(i.reason),
+                "started_at": i.startedAt.map { .string(Clock.iso8601($0)) } ?? .null,
+                "restart_count": JSON(i.restarts), "error_count": JSON(i.errorCount),
+                "last_heartbeat": i.lastHeartbeat > 0 ? .string(Clock.iso8601(i.lastHeartbeat)) : .null,
                 "state_file": .string("state/\(symbol).json"), "journal": .string("trades/\(symbol).jsonl"),
             ]
         }
         guard force || statuses != lastRegistry else { return }
         lastRegistry = statuses
-        let json: JSON = ["updated": .string(Clock.iso8601(Clock.wall())), "pid": JSON(getpid()), "engines": .object(entries)]
+        let json: JSON = [
+            "updated": .string(Clock.iso8601(Clock.wall())), "pid": JSON(getpid()), "engines": .object(entries),
+        ]
         do {
             try FileSystem.makeDirectories(config.dataDirectory)
             try FileSystem.writeAtomically(registryPath, json.serializedBytes() + [0x0A])
         } catch {
-            logger.error("cannot write the engine registry", ["path": .string(registryPath), "error": .string("\(error)")])
+            logger.error(
+                "cannot write the engine registry", ["path": .string(registryPath), "error": .string("\(error)")])
         }
     }
 }

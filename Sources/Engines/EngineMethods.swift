@@ -10,23 +10,33 @@ public enum EngineMethods {
     /// Every method with its handler. `faults`: also `engines.inject_fault` (tests only).
     public static func table(manager: EngineManager, client: ExchangeClient, faults: Bool) -> [(String, Handler)] {
         var table: [(String, Handler)] = [
-            ("engines.status", { params in try await mapped { try await manager.statusJSON(try symbol(params, required: false)) } }),
+            (
+                "engines.status",
+                { params in try await mapped { try await manager.statusJSON(try symbol(params, required: false)) } }
+            ),
             ("engines.start", control(manager) { try await manager.start($0) }),
             ("engines.stop", control(manager) { try await manager.stop($0) }),
             ("engines.restart", control(manager) { try await manager.restart($0) }),
             ("trading.positions", { _ in ["positions": await manager.positions()] }),
-            ("trading.orders", { params in try await mapped { try await manager.orders(try symbol(params, required: false)) } }),
+            (
+                "trading.orders",
+                { params in try await mapped { try await manager.orders(try symbol(params, required: false)) } }
+            ),
             ("trading.balance", { _ in await balance(manager, client) }),
         ]
         if faults {
-            table.append(("engines.inject_fault", { params in
-                let name = try symbol(params, required: true)!
-                guard let kind = params?["fault"]?.stringValue.flatMap(EngineFault.init) else {
-                    throw RPCError.invalidParams("needs {\"symbol\", \"fault\": crash|hang|error}")
-                }
-                try await mapped { try await manager.inject(kind, into: name) }
-                return ["injected": .string(kind.rawValue), "symbol": .string(name)]
-            }))
+            table.append(
+                (
+                    "engines.inject_fault",
+                    { params in
+                        let name = try symbol(params, required: true)!
+                        guard let kind = params?["fault"]?.stringValue.flatMap(EngineFault.init) else {
+                            throw RPCError.invalidParams("needs {\"symbol\", \"fault\": crash|hang|error}")
+                        }
+                        try await mapped { try await manager.inject(kind, into: name) }
+                        return ["injected": .string(kind.rawValue), "symbol": .string(name)]
+                    }
+                ))
         }
         return table
     }
@@ -43,10 +53,13 @@ public enum EngineMethods {
 
     /// An unknown symbol or a refused control is the caller's mistake: invalid params, with the reason.
     static func mapped<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let e as EngineManager.ControlError { throw RPCError.invalidParams(e.description) }
+        do { return try await body() } catch let e as EngineManager.ControlError {
+            throw RPCError.invalidParams(e.description)
+        }
     }
 
-    static func control(_ manager: EngineManager, _ body: @escaping @Sendable (String) async throws -> Void) -> Handler {
+    static func control(_ manager: EngineManager, _ body: @escaping @Sendable (String) async throws -> Void) -> Handler
+    {
         { params in
             let name = try symbol(params, required: true)!
             try await mapped { try await body(name) }
@@ -63,7 +76,8 @@ public enum EngineMethods {
         let cache = client.cache.stats.mapValues { JSON($0.hitRate) }
         out["connector"] = [
             "requests": JSON(client.counterValues.requests), "retries": JSON(client.counterValues.retries),
-            "connections_open": JSON(pool.open), "connections_reused": JSON(pool.reused), "cache_hit_rate": .object(cache),
+            "connections_open": JSON(pool.open), "connections_reused": JSON(pool.reused),
+            "cache_hit_rate": .object(cache),
         ]
         return .object(out)
     }

@@ -51,12 +51,17 @@ public final class TradingEngine: Sendable {
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let fault = Mutex<EngineFault?>(nil)
 
-    public init(settings: TradingConfig.Engine, exchange: any ExchangeAPI, dataDirectory: String, logDirectory: String, events: any EventPublisher, console: Bool = false) {
+    public init(
+        settings: TradingConfig.Engine, exchange: any ExchangeAPI, dataDirectory: String, logDirectory: String,
+        events: any EventPublisher, console: Bool = false
+    ) {
         self.settings = settings
         self.exchange = exchange
         self.dataDirectory = dataDirectory
         self.events = events
-        var sinks: [any LogSink] = [JSONLinesFileSink(directory: logDirectory, prefix: EngineManager.logPrefix(settings.symbol))]
+        var sinks: [any LogSink] = [
+            JSONLinesFileSink(directory: logDirectory, prefix: EngineManager.logPrefix(settings.symbol))
+        ]
         if console { sinks.append(ConsoleSink()) }
         logger = Logger(label: "engine.\(settings.symbol)", sinks: sinks)
         state = Mutex(Info(ledger: Ledger(initialCash: settings.initialCash)))
@@ -114,7 +119,10 @@ public final class TradingEngine: Sendable {
 
     private func setStatus(_ status: EngineStatus, reason: String?) {
         let changed = state.withLock { s -> Bool in
-            defer { s.status = status; s.reason = reason }
+            defer {
+                s.status = status
+                s.reason = reason
+            }
             return s.status != status || s.reason != reason
         }
         if changed { publishStatus() }
@@ -144,10 +152,17 @@ public final class TradingEngine: Sendable {
                 return crashed("recovery failed: \(error)")
             }
         }
-        do { try await core.warmUp() } catch { logger.warning("warm-up failed; the strategy starts cold", ["error": .string("\(error)")]) }
+        do { try await core.warmUp() } catch {
+            logger.warning("warm-up failed; the strategy starts cold", ["error": .string("\(error)")])
+        }
         update(core) { _ in }
-        logger.info("engine started", ["position": JSON(core.ledger.position), "cash": JSON(core.ledger.cash), "trades": JSON(core.ledger.tradeCount),
-                                       "strategy": .string(core.strategy.name)])
+        logger.info(
+            "engine started",
+            [
+                "position": JSON(core.ledger.position), "cash": JSON(core.ledger.cash),
+                "trades": JSON(core.ledger.tradeCount),
+                "strategy": .string(core.strategy.name),
+            ])
         setStatus(core.pausedReason == nil ? .running : .paused, reason: core.pausedReason)
         // The start-up grace ends here: from now on the first cycle is due at once, so an engine
         // that hangs before it ever beats is caught within the heartbeat timeout.
@@ -156,7 +171,10 @@ public final class TradingEngine: Sendable {
         while !Task.isCancelled {
             let started = Clock.monotonic()
             do {
-                switch fault.withLock({ f -> EngineFault? in defer { f = nil }; return f }) {
+                switch fault.withLock({ f -> EngineFault? in
+                    defer { f = nil }
+                    return f
+                }) {
                 case .crash?: throw EngineCrash("injected crash")
                 case .hang?:
                     logger.warning("injected hang: this engine stops beating")
@@ -181,7 +199,9 @@ public final class TradingEngine: Sendable {
             }
         }
         // A clean stop leaves a snapshot of the latest state (prices, day), traded or not.
-        do { try core.saveSnapshot(now: Clock.wall()) } catch { logger.error("cannot write the snapshot", ["error": .string("\(error)")]) }
+        do { try core.saveSnapshot(now: Clock.wall()) } catch {
+            logger.error("cannot write the snapshot", ["error": .string("\(error)")])
+        }
         update(core) { _ in }
     }
 
@@ -243,30 +263,41 @@ public final class TradingEngine: Sendable {
                 if s.recentOrders.count > 50 { s.recentOrders.removeFirst() }
             }
         }
-        events.publish("price.\(symbol).update", ["symbol": .string(symbol), "price": JSON(report.price), "signal": .string(report.signal.rawValue)])
+        events.publish(
+            "price.\(symbol).update",
+            ["symbol": .string(symbol), "price": JSON(report.price), "signal": .string(report.signal.rawValue)])
         if let paused = report.paused, !wasPaused {
             setStatus(.paused, reason: paused)
         } else if report.paused == nil && wasPaused {
             setStatus(.running, reason: nil)
         }
         if let decision = report.decision, report.signal != .hold {
-            logger.info("signal \(report.signal.rawValue)", ["price": JSON(report.price), "decision": .string(decision)])
+            logger.info(
+                "signal \(report.signal.rawValue)", ["price": JSON(report.price), "decision": .string(decision)])
         }
         guard let order = report.order else { return }
         events.publish("order.\(symbol).\(order.status.lowercased())", orderJSON(order))
         for fill in report.newFills {
-            let trade: JSON = ["symbol": .string(symbol), "side": .string(order.side.rawValue), "price": JSON(fill.price), "qty": JSON(fill.qty),
-                               "fee": JSON(fill.commission), "trade_id": JSON(fill.tradeId), "client_order_id": .string(order.clientOrderId),
-                               "position": JSON(core.ledger.position), "realized_pnl": JSON(core.ledger.realizedPnL)]
+            let trade: JSON = [
+                "symbol": .string(symbol), "side": .string(order.side.rawValue), "price": JSON(fill.price),
+                "qty": JSON(fill.qty),
+                "fee": JSON(fill.commission), "trade_id": JSON(fill.tradeId),
+                "client_order_id": .string(order.clientOrderId),
+                "position": JSON(core.ledger.position), "realized_pnl": JSON(core.ledger.realizedPnL),
+            ]
             events.publish("trade.executed", trade)
             logger.info("fill", trade.objectValue ?? [:])
         }
     }
 
     private func orderJSON(_ order: OrderResult) -> JSON {
-        ["symbol": .string(order.symbol), "order_id": JSON(order.orderId), "client_order_id": .string(order.clientOrderId),
-         "side": .string(order.side.rawValue), "status": .string(order.status), "executed_qty": JSON(order.executedQty),
-         "fills": JSON(order.fills.count), "ts": JSON(Clock.wall())]
+        [
+            "symbol": .string(order.symbol), "order_id": JSON(order.orderId),
+            "client_order_id": .string(order.clientOrderId),
+            "side": .string(order.side.rawValue), "status": .string(order.status),
+            "executed_qty": JSON(order.executedQty),
+            "fills": JSON(order.fills.count), "ts": JSON(Clock.wall()),
+        ]
     }
 }
 

@@ -46,7 +46,8 @@ public final class ExchangeClient: ExchangeAPI {
     public init(_ settings: Settings) throws {
         self.settings = settings
         guard let (host, port) = ExchangeClient.hostAndPort(settings.baseURL) else {
-            throw ExchangeError.transport("base_url '\(settings.baseURL)' must look like http://127.0.0.1:8081", requestSent: false)
+            throw ExchangeError.transport(
+                "base_url '\(settings.baseURL)' must look like http://127.0.0.1:8081", requestSent: false)
         }
         var pool = HTTPConnectionPool.Settings(host: host, port: port)
         pool.minConnections = settings.minConnections
@@ -77,7 +78,9 @@ public final class ExchangeClient: ExchangeAPI {
 
     public func serverTime() async throws -> Int64 {
         let json = try await get("/api/v3/time", [], weight: 1)
-        guard let t = json["serverTime"]?.doubleValue, t.isFinite, t > 0 else { throw ExchangeError.malformed("time: no serverTime") }
+        guard let t = json["serverTime"]?.doubleValue, t.isFinite, t > 0 else {
+            throw ExchangeError.malformed("time: no serverTime")
+        }
         return Int64(t)
     }
 
@@ -93,8 +96,11 @@ public final class ExchangeClient: ExchangeAPI {
             try await self.get("/api/v3/ticker/bookTicker", [("symbol", symbol)], weight: 2)
         }
         let c = "bookTicker \(symbol)"
-        return BookTicker(bidPrice: try ExchangeClient.decimal(json, "bidPrice", context: c), bidQty: try ExchangeClient.decimal(json, "bidQty", context: c),
-                          askPrice: try ExchangeClient.decimal(json, "askPrice", context: c), askQty: try ExchangeClient.decimal(json, "askQty", context: c))
+        return BookTicker(
+            bidPrice: try ExchangeClient.decimal(json, "bidPrice", context: c),
+            bidQty: try ExchangeClient.decimal(json, "bidQty", context: c),
+            askPrice: try ExchangeClient.decimal(json, "askPrice", context: c),
+            askQty: try ExchangeClient.decimal(json, "askQty", context: c))
     }
 
     public func depth(_ symbol: String, limit: Int = 100) async throws -> OrderBook {
@@ -103,25 +109,36 @@ public final class ExchangeClient: ExchangeAPI {
             try await self.get("/api/v3/depth", [("symbol", symbol), ("limit", String(limit))], weight: weight)
         }
         func levels(_ key: String) throws -> [(price: Double, qty: Double)] {
-            guard let rows = json[key]?.arrayValue else { throw ExchangeError.malformed("depth \(symbol): no '\(key)'") }
+            guard let rows = json[key]?.arrayValue else {
+                throw ExchangeError.malformed("depth \(symbol): no '\(key)'")
+            }
             return try rows.map { row in
-                guard let pair = row.arrayValue, pair.count >= 2, let p = pair[0].stringValue.flatMap(Double.init), let q = pair[1].stringValue.flatMap(Double.init),
-                      p.isFinite, q.isFinite, p > 0, q >= 0 else { throw ExchangeError.malformed("depth \(symbol): bad level \(row.serialized().prefix(60))") }
+                guard let pair = row.arrayValue, pair.count >= 2, let p = pair[0].stringValue.flatMap(Double.init),
+                    let q = pair[1].stringValue.flatMap(Double.init),
+                    p.isFinite, q.isFinite, p > 0, q >= 0
+                else { throw ExchangeError.malformed("depth \(symbol): bad level \(row.serialized().prefix(60))") }
                 return (p, q)
             }
         }
-        return OrderBook(lastUpdateId: Int64(json["lastUpdateId"]?.doubleValue ?? 0), bids: try levels("bids"), asks: try levels("asks"))
+        return OrderBook(
+            lastUpdateId: Int64(json["lastUpdateId"]?.doubleValue ?? 0), bids: try levels("bids"),
+            asks: try levels("asks"))
     }
 
     public func klines(_ symbol: String, interval: String, limit: Int) async throws -> [Bar] {
         let json = try await cached("klines:\(symbol):\(interval):\(limit)", kind: "klines", ttl: settings.klinesTTL) {
-            try await self.get("/api/v3/klines", [("symbol", symbol), ("interval", interval), ("limit", String(limit))], weight: 2)
+            try await self.get(
+                "/api/v3/klines", [("symbol", symbol), ("interval", interval), ("limit", String(limit))], weight: 2)
         }
         guard let rows = json.arrayValue else { throw ExchangeError.malformed("klines \(symbol): not an array") }
         return try rows.map { row in
-            guard let f = row.arrayValue, f.count >= 6, let t = f[0].doubleValue else { throw ExchangeError.malformed("klines \(symbol): bad row") }
+            guard let f = row.arrayValue, f.count >= 6, let t = f[0].doubleValue else {
+                throw ExchangeError.malformed("klines \(symbol): bad row")
+            }
             func v(_ i: Int) throws -> Double {
-                guard let x = f[i].stringValue.flatMap(Double.init), x.isFinite, x >= 0 else { throw ExchangeError.malformed("klines \(symbol): bad number in column \(i)") }
+                guard let x = f[i].stringValue.flatMap(Double.init), x.isFinite, x >= 0 else {
+                    throw ExchangeError.malformed("klines \(symbol): bad number in column \(i)")
+                }
                 return x
             }
             return Bar(time: Int64(t), open: try v(1), high: try v(2), low: try v(3), close: try v(4), volume: try v(5))
@@ -129,12 +146,21 @@ public final class ExchangeClient: ExchangeAPI {
     }
 
     public func exchangeInfo() async throws -> JSON {
-        let json = try await cached("exchangeInfo", kind: "exchange_info", ttl: 3600) { try await self.get("/api/v3/exchangeInfo", [], weight: 20) }
+        let json = try await cached("exchangeInfo", kind: "exchange_info", ttl: 3600) {
+            try await self.get("/api/v3/exchangeInfo", [], weight: 20)
+        }
         // Learn the weight limit, so the budget matches the exchange we talk to.
         if let limits = json["rateLimits"]?.arrayValue,
-           let weight = limits.first(where: { $0["rateLimitType"]?.stringValue == "REQUEST_WEIGHT" }),
-           let limit = weight["limit"]?.intValue, let n = weight["intervalNum"]?.intValue {
-            let unit: Double = switch weight["interval"]?.stringValue { case "SECOND": 1; case "HOUR": 3600; case "DAY": 86_400; default: 60 }
+            let weight = limits.first(where: { $0["rateLimitType"]?.stringValue == "REQUEST_WEIGHT" }),
+            let limit = weight["limit"]?.intValue, let n = weight["intervalNum"]?.intValue
+        {
+            let unit: Double =
+                switch weight["interval"]?.stringValue {
+                case "SECOND": 1
+                case "HOUR": 3600
+                case "DAY": 86_400
+                default: 60
+                }
             budget.configure(limit: limit, window: unit * Double(max(1, n)))
         }
         return json
@@ -144,16 +170,23 @@ public final class ExchangeClient: ExchangeAPI {
         if let known = rules.withLock({ $0[symbol] }) { return known }
         let info = try await exchangeInfo()
         guard let entry = info["symbols"]?.arrayValue?.first(where: { $0["symbol"]?.stringValue == symbol }) else {
-            throw ExchangeError.rejected(status: 400, code: -1121, message: "Invalid symbol: the exchange does not list \(symbol).")
+            throw ExchangeError.rejected(
+                status: 400, code: -1121, message: "Invalid symbol: the exchange does not list \(symbol).")
         }
         let filters = entry["filters"]?.arrayValue ?? []
         func filter(_ type: String, _ key: String, default fallback: Double) -> Double {
             filters.first { $0["filterType"]?.stringValue == type }?[key]?.stringValue.flatMap(Double.init) ?? fallback
         }
-        let r = SymbolRules(symbol: symbol, baseAsset: entry["baseAsset"]?.stringValue ?? "", quoteAsset: entry["quoteAsset"]?.stringValue ?? "",
-                            tickSize: filter("PRICE_FILTER", "tickSize", default: 0.01), stepSize: filter("LOT_SIZE", "stepSize", default: 0.00001),
-                            minQty: filter("LOT_SIZE", "minQty", default: 0), minNotional: filter("NOTIONAL", "minNotional", default: filter("MIN_NOTIONAL", "minNotional", default: 0)))
-        guard r.tickSize > 0, r.stepSize > 0 else { throw ExchangeError.malformed("exchangeInfo \(symbol): tick or step size is not positive") }
+        let r = SymbolRules(
+            symbol: symbol, baseAsset: entry["baseAsset"]?.stringValue ?? "",
+            quoteAsset: entry["quoteAsset"]?.stringValue ?? "",
+            tickSize: filter("PRICE_FILTER", "tickSize", default: 0.01),
+            stepSize: filter("LOT_SIZE", "stepSize", default: 0.00001),
+            minQty: filter("LOT_SIZE", "minQty", default: 0),
+            minNotional: filter("NOTIONAL", "minNotional", default: filter("MIN_NOTIONAL", "minNotional", default: 0)))
+        guard r.tickSize > 0, r.stepSize > 0 else {
+            throw ExchangeError.malformed("exchangeInfo \(symbol): tick or step size is not positive")
+        }
         rules.withLock { $0[symbol] = r }
         return r
     }
@@ -162,14 +195,18 @@ public final class ExchangeClient: ExchangeAPI {
 
     public func placeOrder(_ order: NewOrder) async throws -> OrderResult {
         guard order.quantity.isFinite, order.quantity > 0 else {
-            throw ExchangeError.rejected(status: 400, code: -1013, message: "quantity must be a positive finite number, got \(order.quantity)")
+            throw ExchangeError.rejected(
+                status: 400, code: -1013, message: "quantity must be a positive finite number, got \(order.quantity)")
         }
         if let price = order.price, !(price.isFinite && price > 0) {
-            throw ExchangeError.rejected(status: 400, code: -1013, message: "price must be a positive finite number, got \(price)")
+            throw ExchangeError.rejected(
+                status: 400, code: -1013, message: "price must be a positive finite number, got \(price)")
         }
-        var params: [(String, String)] = [("symbol", order.symbol), ("side", order.side.rawValue), ("type", order.type),
-                                          ("quantity", DecimalText.format(order.quantity, places: 8)), ("newClientOrderId", order.clientOrderId),
-                                          ("newOrderRespType", "FULL")]
+        var params: [(String, String)] = [
+            ("symbol", order.symbol), ("side", order.side.rawValue), ("type", order.type),
+            ("quantity", DecimalText.format(order.quantity, places: 8)), ("newClientOrderId", order.clientOrderId),
+            ("newOrderRespType", "FULL"),
+        ]
         if let price = order.price {
             params.append(("price", DecimalText.format(price, places: 8)))
             params.append(("timeInForce", "GTC"))
@@ -185,7 +222,8 @@ public final class ExchangeClient: ExchangeAPI {
                 if attempt > 1, case .rejected(_, -2010, let message) = error, message.hasPrefix("Duplicate order") {
                     // An earlier attempt went through; its reply was lost. Report that order.
                     counters.withLock { $0.duplicateOrdersResolved += 1 }
-                    guard let existing = try await queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId) else { throw error }
+                    guard let existing = try await queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId)
+                    else { throw error }
                     var result = existing
                     result.fills = try await orderTrades(symbol: order.symbol, orderId: existing.orderId)
                     return result
@@ -197,7 +235,12 @@ public final class ExchangeClient: ExchangeAPI {
 
     public func queryOrder(symbol: String, clientOrderId: String) async throws -> OrderResult? {
         do {
-            let json = try await get("/api/v3/order", [("symbol", symbol), ("origClientOrderId", clientOrderId), ("timestamp", String(Int64(Clock.wall() * 1000)))], weight: 4)
+            let json = try await get(
+                "/api/v3/order",
+                [
+                    ("symbol", symbol), ("origClientOrderId", clientOrderId),
+                    ("timestamp", String(Int64(Clock.wall() * 1000))),
+                ], weight: 4)
             let side = OrderSide(rawValue: json["side"]?.stringValue ?? "") ?? .buy
             return try ExchangeClient.orderResult(json, side: side)
         } catch ExchangeError.rejected(_, -2013, _) {
@@ -206,7 +249,12 @@ public final class ExchangeClient: ExchangeAPI {
     }
 
     public func cancelOrder(symbol: String, clientOrderId: String) async throws -> OrderResult {
-        let json = try await request("DELETE", "/api/v3/order", [("symbol", symbol), ("origClientOrderId", clientOrderId), ("timestamp", String(Int64(Clock.wall() * 1000)))], weight: 1)
+        let json = try await request(
+            "DELETE", "/api/v3/order",
+            [
+                ("symbol", symbol), ("origClientOrderId", clientOrderId),
+                ("timestamp", String(Int64(Clock.wall() * 1000))),
+            ], weight: 1)
         return try ExchangeClient.orderResult(json, side: OrderSide(rawValue: json["side"]?.stringValue ?? "") ?? .buy)
     }
 
@@ -215,17 +263,25 @@ public final class ExchangeClient: ExchangeAPI {
         if let symbol { params.insert(("symbol", symbol), at: 0) }
         let json = try await get("/api/v3/openOrders", params, weight: symbol == nil ? 80 : 6)
         guard let rows = json.arrayValue else { throw ExchangeError.malformed("openOrders: not an array") }
-        return try rows.map { try ExchangeClient.orderResult($0, side: OrderSide(rawValue: $0["side"]?.stringValue ?? "") ?? .buy) }
+        return try rows.map {
+            try ExchangeClient.orderResult($0, side: OrderSide(rawValue: $0["side"]?.stringValue ?? "") ?? .buy)
+        }
     }
 
     public func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] {
-        let json = try await get("/api/v3/myTrades", [("symbol", symbol), ("orderId", String(orderId)), ("timestamp", String(Int64(Clock.wall() * 1000)))], weight: 20)
+        let json = try await get(
+            "/api/v3/myTrades",
+            [("symbol", symbol), ("orderId", String(orderId)), ("timestamp", String(Int64(Clock.wall() * 1000)))],
+            weight: 20)
         guard let rows = json.arrayValue else { throw ExchangeError.malformed("myTrades: not an array") }
         return try rows.map { row in
             let c = "myTrades \(symbol)"
             guard let id = row["id"]?.doubleValue else { throw ExchangeError.malformed("\(c): trade without id") }
-            return Fill(tradeId: Int64(id), price: try ExchangeClient.decimal(row, "price", context: c), qty: try ExchangeClient.decimal(row, "qty", context: c),
-                        commission: try ExchangeClient.decimal(row, "commission", context: c, allowZero: true), commissionAsset: row["commissionAsset"]?.stringValue ?? "")
+            return Fill(
+                tradeId: Int64(id), price: try ExchangeClient.decimal(row, "price", context: c),
+                qty: try ExchangeClient.decimal(row, "qty", context: c),
+                commission: try ExchangeClient.decimal(row, "commission", context: c, allowZero: true),
+                commissionAsset: row["commissionAsset"]?.stringValue ?? "")
         }
     }
 
@@ -236,15 +292,18 @@ public final class ExchangeClient: ExchangeAPI {
         var out: [String: (free: Double, locked: Double)] = [:]
         for row in rows {
             guard let asset = row["asset"]?.stringValue else { continue }
-            out[asset] = (try ExchangeClient.decimal(row, "free", context: "account", allowZero: true),
-                          try ExchangeClient.decimal(row, "locked", context: "account", allowZero: true))
+            out[asset] = (
+                try ExchangeClient.decimal(row, "free", context: "account", allowZero: true),
+                try ExchangeClient.decimal(row, "locked", context: "account", allowZero: true)
+            )
         }
         return out
     }
 
     // MARK: Requests
 
-    private func cached(_ key: String, kind: String, ttl: Double, _ fetch: () async throws -> JSON) async throws -> JSON {
+    private func cached(_ key: String, kind: String, ttl: Double, _ fetch: () async throws -> JSON) async throws -> JSON
+    {
         if let hit = cache.get(key, kind: kind) { return hit }
         let value = try await fetch()
         cache.set(key, value, ttl: ttl)
@@ -284,7 +343,8 @@ public final class ExchangeClient: ExchangeAPI {
     }
 
     /// One attempt: budget, send, classify the answer.
-    private func send(_ method: String, _ path: String, _ params: [(String, String)], weight: Int) async throws -> JSON {
+    private func send(_ method: String, _ path: String, _ params: [(String, String)], weight: Int) async throws -> JSON
+    {
         try await budget.acquire(weight)
         counters.withLock { $0.requests += 1 }
         let query = HTTPQuery.encode(params)
@@ -302,17 +362,21 @@ public final class ExchangeClient: ExchangeAPI {
         let json = try? JSON.parse(response.body)
         switch response.status {
         case 200..<300:
-            guard let json else { throw ExchangeError.malformed("\(path): the body is not JSON (\(response.body.count) bytes)") }
+            guard let json else {
+                throw ExchangeError.malformed("\(path): the body is not JSON (\(response.body.count) bytes)")
+            }
             return json
         case 429, 418:
             let retryAfter = response.headers["retry-after"].flatMap(Double.init) ?? 1
             budget.block(retryAfter: retryAfter)
             throw ExchangeError.rateLimited(retryAfter: retryAfter)
         case 500...:
-            throw ExchangeError.server(status: response.status, message: json?["msg"]?.stringValue ?? "HTTP \(response.status)")
+            throw ExchangeError.server(
+                status: response.status, message: json?["msg"]?.stringValue ?? "HTTP \(response.status)")
         default:
             guard let code = json?["code"]?.intValue, let message = json?["msg"]?.stringValue else {
-                throw ExchangeError.rejected(status: response.status, code: 0, message: "HTTP \(response.status) from \(path)")
+                throw ExchangeError.rejected(
+                    status: response.status, code: 0, message: "HTTP \(response.status) from \(path)")
             }
             throw ExchangeError.rejected(status: response.status, code: code, message: message)
         }
@@ -321,29 +385,40 @@ public final class ExchangeClient: ExchangeAPI {
     // MARK: Decoding
 
     static func decimal(_ json: JSON, _ key: String, context: String, allowZero: Bool = false) throws -> Double {
-        let value: Double? = switch json[key] {
-        case .string(let s)?: Double(s)
-        case let number?: number.doubleValue
-        case nil: nil
-        }
+        let value: Double? =
+            switch json[key] {
+            case .string(let s)?: Double(s)
+            case let number?: number.doubleValue
+            case nil: nil
+            }
         guard let value, value.isFinite, allowZero ? value >= 0 : value > 0 else {
-            throw ExchangeError.malformed("\(context): '\(key)' is not a \(allowZero ? "non-negative" : "positive") number")
+            throw ExchangeError.malformed(
+                "\(context): '\(key)' is not a \(allowZero ? "non-negative" : "positive") number")
         }
         return value
     }
 
     static func orderResult(_ json: JSON, side: OrderSide) throws -> OrderResult {
-        guard let symbol = json["symbol"]?.stringValue, let id = json["orderId"]?.doubleValue, let client = json["clientOrderId"]?.stringValue,
-              let status = json["status"]?.stringValue else {
+        guard let symbol = json["symbol"]?.stringValue, let id = json["orderId"]?.doubleValue,
+            let client = json["clientOrderId"]?.stringValue,
+            let status = json["status"]?.stringValue
+        else {
             throw ExchangeError.malformed("order: missing symbol, orderId, clientOrderId or status")
         }
         let executed = try decimal(json, "executedQty", context: "order \(client)", allowZero: true)
         let fills = try (json["fills"]?.arrayValue ?? []).map { f in
-            guard let tradeId = f["tradeId"]?.doubleValue else { throw ExchangeError.malformed("order \(client): fill without tradeId") }
-            return Fill(tradeId: Int64(tradeId), price: try decimal(f, "price", context: "fill"), qty: try decimal(f, "qty", context: "fill"),
-                        commission: try decimal(f, "commission", context: "fill", allowZero: true), commissionAsset: f["commissionAsset"]?.stringValue ?? "")
+            guard let tradeId = f["tradeId"]?.doubleValue else {
+                throw ExchangeError.malformed("order \(client): fill without tradeId")
+            }
+            return Fill(
+                tradeId: Int64(tradeId), price: try decimal(f, "price", context: "fill"),
+                qty: try decimal(f, "qty", context: "fill"),
+                commission: try decimal(f, "commission", context: "fill", allowZero: true),
+                commissionAsset: f["commissionAsset"]?.stringValue ?? "")
         }
-        return OrderResult(symbol: symbol, orderId: Int64(id), clientOrderId: client, side: OrderSide(rawValue: json["side"]?.stringValue ?? "") ?? side,
-                           status: status, executedQty: executed, fills: fills)
+        return OrderResult(
+            symbol: symbol, orderId: Int64(id), clientOrderId: client,
+            side: OrderSide(rawValue: json["side"]?.stringValue ?? "") ?? side,
+            status: status, executedQty: executed, fills: fills)
     }
 }

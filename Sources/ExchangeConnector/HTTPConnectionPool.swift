@@ -87,10 +87,16 @@ public final class HTTPConnectionPool: Sendable {
         return try await withCheckedThrowingContinuation { continuation in
             let accepted = shared.inbox.withLock { state -> Bool in
                 guard !state.stopping else { return false }
-                state.jobs.append(Job(request: bytes, deadline: Clock.monotonic() + settings.requestTimeout, continuation: continuation))
+                state.jobs.append(
+                    Job(
+                        request: bytes, deadline: Clock.monotonic() + settings.requestTimeout,
+                        continuation: continuation))
                 return true
             }
-            guard accepted else { return continuation.resume(throwing: ExchangeError.transport("the connection pool is shut down", requestSent: false)) }
+            guard accepted else {
+                return continuation.resume(
+                    throwing: ExchangeError.transport("the connection pool is shut down", requestSent: false))
+            }
             waker.wake()
         }
     }
@@ -156,9 +162,14 @@ final class PoolCore {
 
     func shutdown() {
         stopped = true
-        for job in queue { job.continuation.resume(throwing: ExchangeError.transport("the connection pool is shut down", requestSent: false)) }
+        for job in queue {
+            job.continuation.resume(
+                throwing: ExchangeError.transport("the connection pool is shut down", requestSent: false))
+        }
         queue = []
-        for conn in Array(conns.values) { close(conn, failing: ExchangeError.transport("the connection pool is shut down", requestSent: conn.sent)) }
+        for conn in Array(conns.values) {
+            close(conn, failing: ExchangeError.transport("the connection pool is shut down", requestSent: conn.sent))
+        }
     }
 
     private func dispatch() {
@@ -249,7 +260,9 @@ final class PoolCore {
 
     private func flush(_ conn: Conn) {
         while conn.outputOffset < conn.output.count {
-            let n = conn.output.withUnsafeBytes { send(conn.fd, $0.baseAddress! + conn.outputOffset, $0.count - conn.outputOffset, Int32(MSG_NOSIGNAL)) }
+            let n = conn.output.withUnsafeBytes {
+                send(conn.fd, $0.baseAddress! + conn.outputOffset, $0.count - conn.outputOffset, Int32(MSG_NOSIGNAL))
+            }
             if n > 0 {
                 conn.sent = true
                 conn.outputOffset += n
@@ -303,7 +316,10 @@ final class PoolCore {
             return close(conn, failing: ExchangeError.malformed("HTTP: \(error.message)"))
         }
         if eof {
-            close(conn, failing: ExchangeError.transport("the server closed the connection before answering", requestSent: conn.sent))
+            close(
+                conn,
+                failing: ExchangeError.transport(
+                    "the server closed the connection before answering", requestSent: conn.sent))
         }
     }
 
@@ -352,7 +368,9 @@ final class PoolCore {
                 queue.removeAll { now > $0.deadline }
                 for job in expired { job.continuation.resume(throwing: ExchangeError.timeout(requestSent: false)) }
             }
-            while conns.count > settings.minConnections, let oldest = idle.first, now - oldest.idleSince > settings.idleTimeout {
+            while conns.count > settings.minConnections, let oldest = idle.first,
+                now - oldest.idleSince > settings.idleTimeout
+            {
                 removeConn(oldest)
             }
             warm()

@@ -51,11 +51,14 @@ public final class ResponseCache: Sendable {
             if s.entries.count > maxEntries {
                 let now = Clock.monotonic()
                 s.entries = s.entries.filter { $0.value.expires > now }
-                while s.entries.count > maxEntries, let oldest = s.entries.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+                while s.entries.count > maxEntries,
+                    let oldest = s.entries.min(by: { $0.value.lastUsed < $1.value.lastUsed })
+                {
                     s.entries.removeValue(forKey: oldest.key)
                 }
             }
         }
     }
 
-    public var stats: [String: KindStats] { state.withLock { $0.stats } }}
+    public var stats: [String: KindStats] { state.withLock { $0.stats } }
+}

@@ -14,7 +14,10 @@ public protocol ExchangeAPI: Sendable {
     func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill]
 }
 
-public enum OrderSide: String, Sendable, Equatable { case buy = "BUY", sell = "SELL" }
+public enum OrderSide: String, Sendable, Equatable {
+    case buy = "BUY"
+    case sell = "SELL"
+}
 
 public struct NewOrder: Sendable, Equatable {
     public var symbol: String
@@ -24,7 +27,10 @@ public struct NewOrder: Sendable, Equatable {
     public var price: Double?
     public var clientOrderId: String
 
-    public init(symbol: String, side: OrderSide, quantity: Double, clientOrderId: String, type: String = "MARKET", price: Double? = nil) {
+    public init(
+        symbol: String, side: OrderSide, quantity: Double, clientOrderId: String, type: String = "MARKET",
+        price: Double? = nil
+    ) {
         self.symbol = symbol
         self.side = side
         self.type = type
@@ -60,7 +66,10 @@ public struct OrderResult: Sendable, Equatable {
     public var executedQty: Double
     public var fills: [Fill]
 
-    public init(symbol: String, orderId: Int64, clientOrderId: String, side: OrderSide, status: String, executedQty: Double, fills: [Fill]) {
+    public init(
+        symbol: String, orderId: Int64, clientOrderId: String, side: OrderSide, status: String, executedQty: Double,
+        fills: [Fill]
+    ) {
         self.symbol = symbol
         self.orderId = orderId
         self.clientOrderId = clientOrderId
@@ -83,7 +92,10 @@ public struct SymbolRules: Sendable, Equatable {
     public var minQty: Double
     public var minNotional: Double
 
-    public init(symbol: String, baseAsset: String, quoteAsset: String, tickSize: Double, stepSize: Double, minQty: Double, minNotional: Double) {
+    public init(
+        symbol: String, baseAsset: String, quoteAsset: String, tickSize: Double, stepSize: Double, minQty: Double,
+        minNotional: Double
+    ) {
         self.symbol = symbol
         self.baseAsset = baseAsset
         self.quoteAsset = quoteAsset

@@ -1,6 +1,12 @@
 /// The simulator's order and account records, in the shapes Binance answers with.
 public struct SimOrder: Sendable {
-    public enum Status: String, Sendable { case new = "NEW", partiallyFilled = "PARTIALLY_FILLED", filled = "FILLED", canceled = "CANCELED", expired = "EXPIRED" }
+    public enum Status: String, Sendable {
+        case new = "NEW"
+        case partiallyFilled = "PARTIALLY_FILLED"
+        case filled = "FILLED"
+        case canceled = "CANCELED"
+        case expired = "EXPIRED"
+    }
 
     public var orderId: Int64
     public var clientOrderId: String

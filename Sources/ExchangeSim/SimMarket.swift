@@ -23,8 +23,11 @@ struct SimMarket {
 
     static let barSeconds: Int64 = 60
 
-    init(symbol: String, base: String, quote: String, price: Double, volatility: Double, tickSize: Double, stepSize: Double,
-         seed: UInt64, startSecond: Int64, historyBars: Int, replay: [Bar]) {
+    init(
+        symbol: String, base: String, quote: String, price: Double, volatility: Double, tickSize: Double,
+        stepSize: Double,
+        seed: UInt64, startSecond: Int64, historyBars: Int, replay: [Bar]
+    ) {
         self.symbol = symbol
         baseAsset = base
         quoteAsset = quote
@@ -132,7 +135,9 @@ struct SimMarket {
     func klines(intervalSeconds: Int64, limit: Int, startTime: Int64?, endTime: Int64?) -> [Bar] {
         // Without a time range only the newest `limit` intervals are needed.
         let minutes = Int(intervalSeconds / SimMarket.barSeconds)
-        let all = startTime == nil && endTime == nil ? Array(bars.suffix((limit + 1) * minutes)) + [current] : bars + [current]
+        let all =
+            startTime == nil && endTime == nil
+            ? Array(bars.suffix((limit + 1) * minutes)) + [current] : bars + [current]
         var out: [Bar] = []
         let ms = intervalSeconds * 1000
         for bar in all {

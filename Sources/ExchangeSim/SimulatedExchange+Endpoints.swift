@@ -18,14 +18,20 @@ extension SimulatedExchange {
     }
 
     func tickerPrice(_ p: [String: String], now: Double) throws(Rejection) -> HTTPResponse {
-        return try perSymbol(p, now: now) { m in ["symbol": .string(m.symbol), "price": .string(DecimalText.format(m.lastPrice))] }
+        return try perSymbol(p, now: now) { m in
+            ["symbol": .string(m.symbol), "price": .string(DecimalText.format(m.lastPrice))]
+        }
     }
 
     func bookTicker(_ p: [String: String], now: Double) throws(Rejection) -> HTTPResponse {
         return try perSymbol(p, now: now) { m in
-            let bid = m.level(side: .bid, 0), ask = m.level(side: .ask, 0)
-            return ["symbol": .string(m.symbol), "bidPrice": .string(DecimalText.format(bid.price)), "bidQty": .string(DecimalText.format(bid.qty)),
-                    "askPrice": .string(DecimalText.format(ask.price)), "askQty": .string(DecimalText.format(ask.qty))]
+            let bid = m.level(side: .bid, 0)
+            let ask = m.level(side: .ask, 0)
+            return [
+                "symbol": .string(m.symbol), "bidPrice": .string(DecimalText.format(bid.price)),
+                "bidQty": .string(DecimalText.format(bid.qty)),
+                "askPrice": .string(DecimalText.format(ask.price)), "askQty": .string(DecimalText.format(ask.qty)),
+            ]
         }
     }
 
@@ -57,7 +63,9 @@ extension SimulatedExchange {
     func klines(_ p: [String: String], now: Double) throws(Rejection) -> HTTPResponse {
         let m = try market(p, now: now)
         guard let intervalText = p["interval"], !intervalText.isEmpty else { throw mandatory("interval") }
-        guard let seconds = SimulatedExchange.intervals[intervalText] else { throw Rejection(-1120, "Invalid interval '\(intervalText)'.") }
+        guard let seconds = SimulatedExchange.intervals[intervalText] else {
+            throw Rejection(-1120, "Invalid interval '\(intervalText)'.")
+        }
         let limit = try intParam(p, "limit", default: 500, range: 1...1000)
         let start = try p["startTime"].map { t throws(Rejection) in try int64(t, "startTime") }
         let end = try p["endTime"].map { t throws(Rejection) in try int64(t, "endTime") }
@@ -90,19 +98,27 @@ extension SimulatedExchange {
             tif = try choice(p, "timeInForce", ["GTC", "IOC", "FOK"], code: -1115, "Invalid timeInForce.")
         }
         if let id = p["newClientOrderId"] {
-            guard (1...36).contains(id.count), id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
-                throw Rejection(-1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.")
+            guard (1...36).contains(id.count),
+                id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+            else {
+                throw Rejection(
+                    -1100,
+                    "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'."
+                )
             }
         }
-        let order = try placeOrder(symbol: m.symbol, side: side, type: type, quantity: quantity, price: price, timeInForce: tif,
-                                   clientOrderId: p["newClientOrderId"], now: now)
+        let order = try placeOrder(
+            symbol: m.symbol, side: side, type: type, quantity: quantity, price: price, timeInForce: tif,
+            clientOrderId: p["newClientOrderId"], now: now)
         return json(orderJSON(order, full: true))
     }
 
     func queryOrder(_ p: [String: String], now: Double) throws(Rejection) -> HTTPResponse {
         let m = try market(p, now: now)
         let (id, client) = try orderRef(p)
-        guard let order = find(symbol: m.symbol, orderId: id, clientOrderId: client) else { throw Rejection(-2013, "Order does not exist.") }
+        guard let order = find(symbol: m.symbol, orderId: id, clientOrderId: client) else {
+            throw Rejection(-2013, "Order does not exist.")
+        }
         return json(orderJSON(order, full: false))
     }
 
@@ -124,9 +140,13 @@ extension SimulatedExchange {
             "makerCommission": JSON(Int(makerFee * 10_000)), "takerCommission": JSON(Int(takerFee * 10_000)),
             "canTrade": true, "canWithdraw": false, "canDeposit": false, "accountType": "SPOT",
             "updateTime": JSON(Int64(now * 1000)), "permissions": ["SPOT"],
-            "balances": .array(assets.map { a in
-                ["asset": .string(a), "free": .string(DecimalText.format(balances[a]!.free)), "locked": .string(DecimalText.format(balances[a]!.locked))]
-            }),
+            "balances": .array(
+                assets.map { a in
+                    [
+                        "asset": .string(a), "free": .string(DecimalText.format(balances[a]!.free)),
+                        "locked": .string(DecimalText.format(balances[a]!.locked)),
+                    ]
+                }),
         ])
     }
 
@@ -135,14 +155,23 @@ extension SimulatedExchange {
         let limit = try intParam(p, "limit", default: 500, range: 1...1000)
         let orderId = try p["orderId"].map { t throws(Rejection) in try int64(t, "orderId") }
         let fromId = try p["fromId"].map { t throws(Rejection) in try int64(t, "fromId") }
-        let list = (trades[m.symbol] ?? []).filter { (orderId == nil || $0.orderId == orderId) && (fromId == nil || $0.tradeId >= fromId!) }
-        return json(.array(list.prefix(limit).map { f in
-            ["symbol": .string(f.symbol), "id": JSON(f.tradeId), "orderId": JSON(f.orderId), "orderListId": -1,
-             "price": .string(DecimalText.format(f.price)), "qty": .string(DecimalText.format(f.qty)),
-             "quoteQty": .string(DecimalText.format(f.price * f.qty)), "commission": .string(DecimalText.format(f.commission)),
-             "commissionAsset": .string(f.commissionAsset), "time": JSON(f.time), "isBuyer": .bool(f.isBuyer),
-             "isMaker": .bool(f.isMaker), "isBestMatch": true]
-        }))
+        let list = (trades[m.symbol] ?? []).filter {
+            (orderId == nil || $0.orderId == orderId) && (fromId == nil || $0.tradeId >= fromId!)
+        }
+        return json(
+            .array(
+                list.prefix(limit).map { f in
+                    [
+                        "symbol": .string(f.symbol), "id": JSON(f.tradeId), "orderId": JSON(f.orderId),
+                        "orderListId": -1,
+                        "price": .string(DecimalText.format(f.price)), "qty": .string(DecimalText.format(f.qty)),
+                        "quoteQty": .string(DecimalText.format(f.price * f.qty)),
+                        "commission": .string(DecimalText.format(f.commission)),
+                        "commissionAsset": .string(f.commissionAsset), "time": JSON(f.time),
+                        "isBuyer": .bool(f.isBuyer),
+                        "isMaker": .bool(f.isMaker), "isBestMatch": true,
+                    ]
+                }))
     }
 
     static let intervals = TradingConfig.Strategy.intervals
@@ -151,20 +180,32 @@ extension SimulatedExchange {
         [
             "timezone": "UTC", "serverTime": JSON(Int64(now * 1000)),
             "rateLimits": [rateLimitJSON],
-            "symbols": .array(symbolOrder.map { s in
-                let m = markets[s]!
-                return [
-                    "symbol": .string(s), "status": "TRADING", "baseAsset": .string(m.baseAsset), "quoteAsset": .string(m.quoteAsset),
-                    "baseAssetPrecision": 8, "quotePrecision": 8, "orderTypes": ["LIMIT", "MARKET"], "isSpotTradingAllowed": true,
-                    "filters": [
-                        ["filterType": "PRICE_FILTER", "minPrice": .string(DecimalText.format(m.tickSize)), "maxPrice": "1000000.00000000",
-                         "tickSize": .string(DecimalText.format(m.tickSize))],
-                        ["filterType": "LOT_SIZE", "minQty": .string(DecimalText.format(m.stepSize)), "maxQty": "9000000.00000000",
-                         "stepSize": .string(DecimalText.format(m.stepSize))],
-                        ["filterType": "NOTIONAL", "minNotional": .string(DecimalText.format(m.minNotional)), "applyMinToMarket": true],
-                    ],
-                ]
-            }),
+            "symbols": .array(
+                symbolOrder.map { s in
+                    let m = markets[s]!
+                    return [
+                        "symbol": .string(s), "status": "TRADING", "baseAsset": .string(m.baseAsset),
+                        "quoteAsset": .string(m.quoteAsset),
+                        "baseAssetPrecision": 8, "quotePrecision": 8, "orderTypes": ["LIMIT", "MARKET"],
+                        "isSpotTradingAllowed": true,
+                        "filters": [
+                            [
+                                "filterType": "PRICE_FILTER", "minPrice": .string(DecimalText.format(m.tickSize)),
+                                "maxPrice": "1000000.00000000",
+                                "tickSize": .string(DecimalText.format(m.tickSize)),
+                            ],
+                            [
+                                "filterType": "LOT_SIZE", "minQty": .string(DecimalText.format(m.stepSize)),
+                                "maxQty": "9000000.00000000",
+                                "stepSize": .string(DecimalText.format(m.stepSize)),
+                            ],
+                            [
+                                "filterType": "NOTIONAL", "minNotional": .string(DecimalText.format(m.minNotional)),
+                                "applyMinToMarket": true,
+                            ],
+                        ],
+                    ]
+                }),
         ]
     }
 
@@ -172,24 +213,34 @@ extension SimulatedExchange {
     private var rateLimitJSON: JSON {
         let window = Int(limiter.window.rounded())
         let minutes = window % 60 == 0
-        return ["rateLimitType": "REQUEST_WEIGHT", "interval": minutes ? "MINUTE" : "SECOND", "intervalNum": JSON(minutes ? window / 60 : max(1, window)),
-                "limit": JSON(limiter.limit)]
+        return [
+            "rateLimitType": "REQUEST_WEIGHT", "interval": minutes ? "MINUTE" : "SECOND",
+            "intervalNum": JSON(minutes ? window / 60 : max(1, window)),
+            "limit": JSON(limiter.limit),
+        ]
     }
 
     func orderJSON(_ o: SimOrder, full: Bool) -> JSON {
         var out: [String: JSON] = [
-            "symbol": .string(o.symbol), "orderId": JSON(o.orderId), "orderListId": -1, "clientOrderId": .string(o.clientOrderId),
+            "symbol": .string(o.symbol), "orderId": JSON(o.orderId), "orderListId": -1,
+            "clientOrderId": .string(o.clientOrderId),
             "price": .string(DecimalText.format(o.price)), "origQty": .string(DecimalText.format(o.origQty)),
-            "executedQty": .string(DecimalText.format(o.executedQty)), "cummulativeQuoteQty": .string(DecimalText.format(o.cumulativeQuote)),
-            "status": .string(o.status.rawValue), "timeInForce": .string(o.timeInForce), "type": .string(o.type), "side": .string(o.side),
+            "executedQty": .string(DecimalText.format(o.executedQty)),
+            "cummulativeQuoteQty": .string(DecimalText.format(o.cumulativeQuote)),
+            "status": .string(o.status.rawValue), "timeInForce": .string(o.timeInForce), "type": .string(o.type),
+            "side": .string(o.side),
             "workingTime": JSON(o.time),
         ]
         if full {
             out["transactTime"] = JSON(o.time)
-            out["fills"] = .array(o.fills.map { f in
-                ["price": .string(DecimalText.format(f.price)), "qty": .string(DecimalText.format(f.qty)),
-                 "commission": .string(DecimalText.format(f.commission)), "commissionAsset": .string(f.commissionAsset), "tradeId": JSON(f.tradeId)]
-            })
+            out["fills"] = .array(
+                o.fills.map { f in
+                    [
+                        "price": .string(DecimalText.format(f.price)), "qty": .string(DecimalText.format(f.qty)),
+                        "commission": .string(DecimalText.format(f.commission)),
+                        "commissionAsset": .string(f.commissionAsset), "tradeId": JSON(f.tradeId),
+                    ]
+                })
         } else {
             out["time"] = JSON(o.time)
             out["updateTime"] = JSON(o.updateTime)

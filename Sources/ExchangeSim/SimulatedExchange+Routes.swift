@@ -6,8 +6,9 @@ import JSON
 extension SimulatedExchange {
     /// The answer to a request that is not HTTP: Binance's error body.
     public static func parseErrorResponse(_ error: HTTPParseError) -> HTTPResponse {
-        var response = HTTPResponse(status: error.status, contentType: "application/json;charset=UTF-8",
-                                    body: JSON.object(["code": -1100, "msg": .string(error.message)]).serializedBytes())
+        var response = HTTPResponse(
+            status: error.status, contentType: "application/json;charset=UTF-8",
+            body: JSON.object(["code": -1100, "msg": .string(error.message)]).serializedBytes())
         response.headers.set("Connection", "close")
         return response
     }
@@ -27,33 +28,48 @@ extension SimulatedExchange {
         switch limiter.admit(weight: weight, now: now) {
         case .limited(let retryAfter, let used):
             stats.rateLimited += 1
-            return .respond(error(429, -1003, "Too many requests; current limit of IP(127.0.0.1) is \(limiter.limit) request weight per \(Int(limiter.window)) s. Retry after \(retryAfter) s.",
-                                  headers: [("Retry-After", String(retryAfter)), ("X-MBX-USED-WEIGHT-1M", String(used))]))
+            return .respond(
+                error(
+                    429, -1003,
+                    "Too many requests; current limit of IP(127.0.0.1) is \(limiter.limit) request weight per \(Int(limiter.window)) s. Retry after \(retryAfter) s.",
+                    headers: [("Retry-After", String(retryAfter)), ("X-MBX-USED-WEIGHT-1M", String(used))]))
         case .allowed(let used):
             headers.append(("X-MBX-USED-WEIGHT-1M", String(used)))
         }
         // Injected faults, decided before the request runs (except a lost reply, decided after).
-        if faults.dropRate > 0, faultRandom.unit() < faults.dropRate { stats.faultsInjected += 1; return .drop }
+        if faults.dropRate > 0, faultRandom.unit() < faults.dropRate {
+            stats.faultsInjected += 1
+            return .drop
+        }
         if faults.errorRate > 0, faultRandom.unit() < faults.errorRate {
             stats.faultsInjected += 1
-            return finish(error(faultRandom.unit() < 0.5 ? 500 : 503, -1001, "Internal error; unable to process your request. Please try again."))
+            return finish(
+                error(
+                    faultRandom.unit() < 0.5 ? 500 : 503, -1001,
+                    "Internal error; unable to process your request. Please try again."))
         }
         if faults.garbageRate > 0, faultRandom.unit() < faults.garbageRate {
             stats.faultsInjected += 1
-            return finish(HTTPResponse(status: 200, contentType: "application/json", body: Array("{\"symbol\":\"BTC<html>garbage".utf8)))
+            return finish(
+                HTTPResponse(
+                    status: 200, contentType: "application/json", body: Array("{\"symbol\":\"BTC<html>garbage".utf8)))
         }
         var response: HTTPResponse
         do throws(Rejection) {
             switch apiRoutes.match(method: request.method, path: path) {
             case .found(let route, _): response = try route(self)(params, now)
-            case .methodNotAllowed: throw Rejection(-1000, "Method \(request.method) is not allowed on \(path).", status: 405)
+            case .methodNotAllowed:
+                throw Rejection(-1000, "Method \(request.method) is not allowed on \(path).", status: 405)
             case .notFound: throw Rejection(-1000, "Unknown endpoint \(path).", status: 404)
             }
         } catch let r {
             response = error(r.status, r.code, r.message)
         }
         for (name, value) in headers { response.headers.add(name, value) }
-        if faults.loseReplyRate > 0, faultRandom.unit() < faults.loseReplyRate { stats.faultsInjected += 1; return .drop }
+        if faults.loseReplyRate > 0, faultRandom.unit() < faults.loseReplyRate {
+            stats.faultsInjected += 1
+            return .drop
+        }
         return finish(response)
     }
 
@@ -65,7 +81,9 @@ extension SimulatedExchange {
         var out = request.queryParameters
         guard !request.body.isEmpty else { return out }
         guard case .object(let members)? = try? JSON.parse(request.body) else {
-            throw Rejection(-1100, "The request body is not a JSON object; send an object like {\"error_rate\": 0.1} or form fields.")
+            throw Rejection(
+                -1100,
+                "The request body is not a JSON object; send an object like {\"error_rate\": 0.1} or form fields.")
         }
         for (key, value) in members {
             switch value {
@@ -90,8 +108,10 @@ extension SimulatedExchange {
             return json(["status": "ok", "symbols": JSON(symbolOrder.count), "requests": JSON(stats.requests)])
         case ("GET", "/sim/stats"):
             return json([
-                "requests": JSON(stats.requests), "orders_placed": JSON(stats.ordersPlaced), "rate_limited": JSON(stats.rateLimited),
-                "faults_injected": JSON(stats.faultsInjected), "weight_used": JSON(limiter.used), "open_orders": JSON(openOrderIDs.count),
+                "requests": JSON(stats.requests), "orders_placed": JSON(stats.ordersPlaced),
+                "rate_limited": JSON(stats.rateLimited),
+                "faults_injected": JSON(stats.faultsInjected), "weight_used": JSON(limiter.used),
+                "open_orders": JSON(openOrderIDs.count),
             ])
         case ("POST", "/sim/faults"):
             return setFaults(p)
@@ -102,21 +122,27 @@ extension SimulatedExchange {
         }
     }
 
-    static let faultKeys = ["latency_ms", "latency_jitter_ms", "error_rate", "drop_rate", "lose_reply_rate", "garbage_rate"]
+    static let faultKeys = [
+        "latency_ms", "latency_jitter_ms", "error_rate", "drop_rate", "lose_reply_rate", "garbage_rate",
+    ]
 
     private func setFaults(_ p: [String: String]) -> HTTPResponse {
         if let unknown = p.keys.sorted().first(where: { !Self.faultKeys.contains($0) }) {
-            return error(400, -1100, "Unknown fault setting '\(unknown)'; known: \(Self.faultKeys.joined(separator: ", ")).")
+            return error(
+                400, -1100, "Unknown fault setting '\(unknown)'; known: \(Self.faultKeys.joined(separator: ", ")).")
         }
         func rate(_ key: String, _ current: Double) -> Double? {
             guard let text = p[key] else { return current }
             guard let v = Double(text), v.isFinite, v >= 0 else { return nil }
             return v
         }
-        guard let latency = rate("latency_ms", faults.latencyMs), let jitter = rate("latency_jitter_ms", faults.latencyJitterMs),
-              let errorRate = rate("error_rate", faults.errorRate), let drop = rate("drop_rate", faults.dropRate),
-              let lose = rate("lose_reply_rate", faults.loseReplyRate), let garbage = rate("garbage_rate", faults.garbageRate),
-              [errorRate, drop, lose, garbage].allSatisfy({ $0 <= 1 }) else {
+        guard let latency = rate("latency_ms", faults.latencyMs),
+            let jitter = rate("latency_jitter_ms", faults.latencyJitterMs),
+            let errorRate = rate("error_rate", faults.errorRate), let drop = rate("drop_rate", faults.dropRate),
+            let lose = rate("lose_reply_rate", faults.loseReplyRate),
+            let garbage = rate("garbage_rate", faults.garbageRate),
+            [errorRate, drop, lose, garbage].allSatisfy({ $0 <= 1 })
+        else {
             return error(400, -1100, "fault settings must be non-negative numbers (rates at most 1)")
         }
         faults.latencyMs = latency
@@ -125,7 +151,10 @@ extension SimulatedExchange {
         faults.dropRate = drop
         faults.loseReplyRate = lose
         faults.garbageRate = garbage
-        return json(["latency_ms": JSON(latency), "error_rate": JSON(errorRate), "drop_rate": JSON(drop), "lose_reply_rate": JSON(lose), "garbage_rate": JSON(garbage)])
+        return json([
+            "latency_ms": JSON(latency), "error_rate": JSON(errorRate), "drop_rate": JSON(drop),
+            "lose_reply_rate": JSON(lose), "garbage_rate": JSON(garbage),
+        ])
     }
 
     static func weight(_ method: String, _ path: String, _ params: [String: String]) -> Int {

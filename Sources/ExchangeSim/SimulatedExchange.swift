@@ -56,22 +56,30 @@ public final class SimulatedExchange {
         symbolOrder = symbols
         let startSecond = Int64(now)
         for symbol in symbols {
-            guard let (base, quote) = TradingConfig.splitSymbol(symbol) else { throw SimError("'\(symbol)' is not a spot symbol like BTCUSDT") }
+            guard let (base, quote) = TradingConfig.splitSymbol(symbol) else {
+                throw SimError("'\(symbol)' is not a spot symbol like BTCUSDT")
+            }
             let known = SimulatedExchange.defaults[base] ?? (price: 10, volatility: 0.8)
             let custom = config.markets[symbol]
             let price = custom?.price ?? known.price
             var replay: [Bar] = []
             if let path = config.replay[symbol] {
                 let text: String
-                do { text = try String(decoding: FileSystem.readFile(path), as: UTF8.self) } catch { throw SimError("cannot read replay file \(path) for \(symbol): \(error)") }
+                do { text = try String(decoding: FileSystem.readFile(path), as: UTF8.self) } catch {
+                    throw SimError("cannot read replay file \(path) for \(symbol): \(error)")
+                }
                 do { replay = try OHLCVCSV.parse(text) } catch { throw SimError("\(path): \(error)") }
-                guard replay.count >= 2 else { throw SimError("\(path): replay needs at least 2 bars, found \(replay.count)") }
+                guard replay.count >= 2 else {
+                    throw SimError("\(path): replay needs at least 2 bars, found \(replay.count)")
+                }
             }
             let tick = custom?.tickSize ?? SimulatedExchange.tick(for: price)
             let step = custom?.stepSize ?? SimulatedExchange.step(for: price)
             markets[symbol] = SimMarket(
-                symbol: symbol, base: base, quote: quote, price: price, volatility: custom?.volatility ?? known.volatility,
-                tickSize: tick, stepSize: step, seed: config.seed, startSecond: startSecond, historyBars: config.historyBars, replay: replay)
+                symbol: symbol, base: base, quote: quote, price: price,
+                volatility: custom?.volatility ?? known.volatility,
+                tickSize: tick, stepSize: step, seed: config.seed, startSecond: startSecond,
+                historyBars: config.historyBars, replay: replay)
             for asset in [base, quote] where balances[asset] == nil { balances[asset] = SimBalance(free: 0, locked: 0) }
         }
         for (asset, amount) in config.balances { balances[asset] = SimBalance(free: amount, locked: 0) }
@@ -121,8 +129,10 @@ public final class SimulatedExchange {
         }
     }
 
-    func placeOrder(symbol: String, side: String, type: String, quantity: Double, price: Double?, timeInForce: String,
-                    clientOrderId: String?, now: Double) throws(Rejection) -> SimOrder {
+    func placeOrder(
+        symbol: String, side: String, type: String, quantity: Double, price: Double?, timeInForce: String,
+        clientOrderId: String?, now: Double
+    ) throws(Rejection) -> SimOrder {
         guard markets[symbol] != nil else { throw Rejection(-1121, "Invalid symbol.") }
         // Advanced in place: a copy would duplicate the market's bar history on every order.
         advance(symbol, now: now)
@@ -130,20 +140,31 @@ public final class SimulatedExchange {
         if let id = clientOrderId, orderByClientID[id] != nil { throw Rejection(-2010, "Duplicate order sent.") }
         let qty = DecimalText.floor(quantity, step: market.stepSize)
         guard qty > 0, abs(qty - quantity) < market.stepSize * 1e-6 else {
-            throw Rejection(-1013, "Filter failure: LOT_SIZE (quantity \(quantity) is not a positive multiple of step size \(market.stepSize))")
+            throw Rejection(
+                -1013,
+                "Filter failure: LOT_SIZE (quantity \(quantity) is not a positive multiple of step size \(market.stepSize))"
+            )
         }
         let reference = price ?? market.lastPrice
         if let price {
             guard abs(DecimalText.round(price, step: market.tickSize) - price) < market.tickSize * 1e-6 else {
-                throw Rejection(-1013, "Filter failure: PRICE_FILTER (price \(price) is not a multiple of tick size \(market.tickSize))")
+                throw Rejection(
+                    -1013,
+                    "Filter failure: PRICE_FILTER (price \(price) is not a multiple of tick size \(market.tickSize))")
             }
         }
         guard qty * reference >= market.minNotional else {
-            throw Rejection(-1013, "Filter failure: NOTIONAL (order value \(qty * reference) is below the minimum of \(market.minNotional))")
+            throw Rejection(
+                -1013,
+                "Filter failure: NOTIONAL (order value \(qty * reference) is below the minimum of \(market.minNotional))"
+            )
         }
         let ms = Int64(now * 1000)
-        var order = SimOrder(orderId: nextOrderID, clientOrderId: clientOrderId ?? "sim-\(nextOrderID)", symbol: symbol, side: side, type: type,
-                             timeInForce: type == "MARKET" ? "GTC" : timeInForce, price: price ?? 0, origQty: qty, time: ms, updateTime: ms)
+        var order = SimOrder(
+            orderId: nextOrderID, clientOrderId: clientOrderId ?? "sim-\(nextOrderID)", symbol: symbol, side: side,
+            type: type,
+            timeInForce: type == "MARKET" ? "GTC" : timeInForce, price: price ?? 0, origQty: qty, time: ms,
+            updateTime: ms)
         // Walk the opposite side of the book, up to the limit price for limit orders.
         let isBuy = side == "BUY"
         var fills: [(price: Double, qty: Double)] = []
@@ -191,7 +212,8 @@ public final class SimulatedExchange {
         return order
     }
 
-    private func apply(_ order: inout SimOrder, market: SimMarket, price: Double, qty: Double, maker: Bool, now: Int64) {
+    private func apply(_ order: inout SimOrder, market: SimMarket, price: Double, qty: Double, maker: Bool, now: Int64)
+    {
         let quote = price * qty
         let fee = quote * (maker ? makerFee : takerFee)
         let isBuy = order.side == "BUY"
@@ -204,8 +226,9 @@ public final class SimulatedExchange {
             balances[market.baseAsset, default: SimBalance(free: 0, locked: 0)].free -= qty
             balances[market.quoteAsset, default: SimBalance(free: 0, locked: 0)].free += quote - fee
         }
-        let fill = SimFill(tradeId: nextTradeID, orderId: order.orderId, symbol: order.symbol, price: price, qty: qty, commission: fee,
-                           commissionAsset: market.quoteAsset, time: now, isBuyer: isBuy, isMaker: maker)
+        let fill = SimFill(
+            tradeId: nextTradeID, orderId: order.orderId, symbol: order.symbol, price: price, qty: qty, commission: fee,
+            commissionAsset: market.quoteAsset, time: now, isBuyer: isBuy, isMaker: maker)
         nextTradeID += 1
         order.fills.append(fill)
         order.executedQty += qty
@@ -228,7 +251,9 @@ public final class SimulatedExchange {
 
     func cancel(symbol: String, orderId: Int64?, clientOrderId: String?, now: Double) throws(Rejection) -> SimOrder {
         guard let market = markets[symbol] else { throw Rejection(-1121, "Invalid symbol.") }
-        guard let id = orderId ?? clientOrderId.flatMap({ orderByClientID[$0] }), var order = orders[id], order.symbol == symbol else {
+        guard let id = orderId ?? clientOrderId.flatMap({ orderByClientID[$0] }), var order = orders[id],
+            order.symbol == symbol
+        else {
             throw Rejection(-2011, "Unknown order sent.")
         }
         guard order.isOpen else { throw Rejection(-2011, "Unknown order sent.") }
@@ -241,7 +266,9 @@ public final class SimulatedExchange {
     }
 
     func find(symbol: String, orderId: Int64?, clientOrderId: String?) -> SimOrder? {
-        guard let id = orderId ?? clientOrderId.flatMap({ orderByClientID[$0] }), let order = orders[id], order.symbol == symbol else { return nil }
+        guard let id = orderId ?? clientOrderId.flatMap({ orderByClientID[$0] }), let order = orders[id],
+            order.symbol == symbol
+        else { return nil }
         return order
     }
 
@@ -265,4 +292,3 @@ public struct SimError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
-

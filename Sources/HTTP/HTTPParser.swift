@@ -41,12 +41,15 @@ public struct HTTPParser: Sendable {
     public mutating func nextRequest() throws(HTTPParseError) -> HTTPRequest? {
         guard let (head, body) = try next(atEOF: false, bodyless: false) else { return nil }
         let parts = head.startLine.split(separator: " ", omittingEmptySubsequences: false)
-        return HTTPRequest(method: String(parts[0]), target: String(parts[1]), headers: head.headers, body: body, minorVersion: try version(parts[2]))
+        return HTTPRequest(
+            method: String(parts[0]), target: String(parts[1]), headers: head.headers, body: body,
+            minorVersion: try version(parts[2]))
     }
 
     /// `atEOF`: the peer closed; a response without a length ends here. `toHEAD`: the answer to a
     /// HEAD request, which has no body whatever its headers say.
-    public mutating func nextResponse(atEOF: Bool = false, toHEAD: Bool = false) throws(HTTPParseError) -> HTTPResponse? {
+    public mutating func nextResponse(atEOF: Bool = false, toHEAD: Bool = false) throws(HTTPParseError) -> HTTPResponse?
+    {
         guard let (head, body) = try next(atEOF: atEOF, bodyless: toHEAD) else { return nil }
         let parts = head.startLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         return HTTPResponse(status: Int(parts[1])!, headers: head.headers, body: body)
@@ -58,7 +61,8 @@ public struct HTTPParser: Sendable {
         case .request:
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isUppercase || $0 == "-" }),
-                  parts[1].first == "/" || parts[1] == "*" else {
+                parts[1].first == "/" || parts[1] == "*"
+            else {
                 throw HTTPParseError(400, "malformed request line '\(line.prefix(80))'")
             }
             _ = try version(parts[2])
@@ -108,7 +112,12 @@ public struct HTTPParser: Sendable {
             headers.add(String(decoding: name, as: UTF8.self), String(decoding: trimmed, as: UTF8.self))
         }
         let head = Head(startLine: String(decoding: first, as: UTF8.self), headers: headers)
-        let statusLess = bodyless || kind == .response && head.startLine.split(separator: " ").dropFirst().first.map { $0 == "204" || $0 == "304" || $0.hasPrefix("1") } == true
+        let statusLess =
+            bodyless
+            || kind == .response
+                && head.startLine.split(separator: " ").dropFirst().first.map {
+                    $0 == "204" || $0 == "304" || $0.hasPrefix("1")
+                } == true
         if statusLess {
             // No body whatever the headers say (RFC 9112 6.3, rule 1).
             start = headEnd
@@ -128,12 +137,17 @@ public struct HTTPParser: Sendable {
         }
         if let lengthText = lengths.first {
             guard lengths.allSatisfy({ $0 == lengthText }) else {
-                throw HTTPParseError(400, "conflicting content-length values \(lengths.prefix(4).map { "'\($0.prefix(20))'" }.joined(separator: ", "))")
+                throw HTTPParseError(
+                    400,
+                    "conflicting content-length values \(lengths.prefix(4).map { "'\($0.prefix(20))'" }.joined(separator: ", "))"
+                )
             }
             guard let length = Int(lengthText), length >= 0, lengthText.allSatisfy(\.isNumber) else {
                 throw HTTPParseError(400, "invalid content-length '\(lengthText.prefix(40))'")
             }
-            guard length <= maxBodyBytes else { throw HTTPParseError(413, "body of \(length) bytes exceeds the limit of \(maxBodyBytes)") }
+            guard length <= maxBodyBytes else {
+                throw HTTPParseError(413, "body of \(length) bytes exceeds the limit of \(maxBodyBytes)")
+            }
             guard buffer.count - headEnd >= length else { return nil }
             start = headEnd + length
             return (head, Array(buffer[headEnd..<start]))
@@ -144,7 +158,9 @@ public struct HTTPParser: Sendable {
         }
         // A response without framing runs until the connection closes.
         guard atEOF else {
-            guard buffer.count - headEnd <= maxBodyBytes else { throw HTTPParseError(413, "body exceeds the limit of \(maxBodyBytes) bytes") }
+            guard buffer.count - headEnd <= maxBodyBytes else {
+                throw HTTPParseError(413, "body exceeds the limit of \(maxBodyBytes) bytes")
+            }
             return nil
         }
         let body = Array(buffer[headEnd...])
@@ -184,7 +200,9 @@ public struct HTTPParser: Sendable {
             var sizeText = buffer[i..<lineEnd]
             if sizeText.last == 0x0D { sizeText = sizeText.dropLast() }
             if let semicolon = sizeText.firstIndex(of: UInt8(ascii: ";")) { sizeText = sizeText[..<semicolon] }
-            guard !sizeText.isEmpty, sizeText.count <= 15, let size = Int(String(decoding: sizeText, as: UTF8.self), radix: 16) else {
+            guard !sizeText.isEmpty, sizeText.count <= 15,
+                let size = Int(String(decoding: sizeText, as: UTF8.self), radix: 16)
+            else {
                 throw HTTPParseError(400, "malformed chunk size")
             }
             i = lineEnd + 1
@@ -197,7 +215,9 @@ public struct HTTPParser: Sendable {
                     if blank { return (body, i) }
                 }
             }
-            guard body.count + size <= maxBodyBytes else { throw HTTPParseError(413, "body exceeds the limit of \(maxBodyBytes) bytes") }
+            guard body.count + size <= maxBodyBytes else {
+                throw HTTPParseError(413, "body exceeds the limit of \(maxBodyBytes) bytes")
+            }
             guard buffer.count - i >= size + 1 else { return nil }
             body.append(contentsOf: buffer[i..<(i + size)])
             i += size
@@ -212,7 +232,9 @@ public struct HTTPParser: Sendable {
 
     static func isTokenByte(_ b: UInt8) -> Bool {
         switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
         default: Array("!#$%&'*+-.^_`|~".utf8).contains(b)
         }
     }

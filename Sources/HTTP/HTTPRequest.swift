@@ -7,7 +7,9 @@ public struct HTTPRequest: Sendable, Equatable {
     /// HTTP/1.x minor version (0 or 1).
     public var minorVersion: Int
 
-    public init(method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], minorVersion: Int = 1) {
+    public init(
+        method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], minorVersion: Int = 1
+    ) {
         self.method = method
         self.target = target
         self.headers = headers
@@ -30,7 +32,8 @@ public struct HTTPRequest: Sendable, Equatable {
     public var parameters: [String: String] {
         var out = queryParameters
         if !body.isEmpty, headers["content-type"]?.hasPrefix("application/x-www-form-urlencoded") ?? true,
-           let text = String(validating: body, as: UTF8.self) {
+            let text = String(validating: body, as: UTF8.self)
+        {
             for (k, v) in HTTPQuery.parse(text) { out[k] = v }
         }
         return out

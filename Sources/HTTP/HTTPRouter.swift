@@ -30,10 +30,14 @@ public struct HTTPRouter<Handler> {
     public mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
         precondition(pattern.hasPrefix("/"), "route pattern '\(pattern)' must start with '/'")
         let segments = Self.split(pattern).map { part -> Segment in
-            if part.hasPrefix("{") && part.hasSuffix("}") && part.count > 2 { return .parameter(String(part.dropFirst().dropLast())) }
+            if part.hasPrefix("{") && part.hasSuffix("}") && part.count > 2 {
+                return .parameter(String(part.dropFirst().dropLast()))
+            }
             return .literal(String(part))
         }
-        precondition(!routes.contains { $0.method == method && $0.segments == segments }, "route \(method) \(pattern) registered twice")
+        precondition(
+            !routes.contains { $0.method == method && $0.segments == segments },
+            "route \(method) \(pattern) registered twice")
         routes.append(Route(method: method, segments: segments, handler: handler))
     }
 
@@ -44,12 +48,13 @@ public struct HTTPRouter<Handler> {
     /// Every pattern, for an index page or a did-you-mean.
     public var patterns: [String] {
         routes.map { route in
-            "/" + route.segments.map { segment in
-                switch segment {
-                case .literal(let text): text
-                case .parameter(let name): "{\(name)}"
-                }
-            }.joined(separator: "/")
+            "/"
+                + route.segments.map { segment in
+                    switch segment {
+                    case .literal(let text): text
+                    case .parameter(let name): "{\(name)}"
+                    }
+                }.joined(separator: "/")
         }
     }
 

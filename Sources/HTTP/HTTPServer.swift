@@ -236,7 +236,9 @@ public final class HTTPServer {
 
     private func flush(_ c: HTTPConnection) {
         while c.outputOffset < c.output.count {
-            let n = c.output.withUnsafeBytes { send(c.fd, $0.baseAddress! + c.outputOffset, $0.count - c.outputOffset, Int32(MSG_NOSIGNAL)) }
+            let n = c.output.withUnsafeBytes {
+                send(c.fd, $0.baseAddress! + c.outputOffset, $0.count - c.outputOffset, Int32(MSG_NOSIGNAL))
+            }
             if n > 0 {
                 c.outputOffset += n
                 c.lastWrite = Clock.monotonic()
@@ -299,7 +301,8 @@ public final class HTTPServer {
             } else if c.current != nil {
                 continue  // a handler or a stream is at work
             } else if let since = c.partialSince, now - since > limits.requestTimeout {
-                var response = errorResponse(HTTPParseError(408, "request not received within \(limits.requestTimeout) s"))
+                var response = errorResponse(
+                    HTTPParseError(408, "request not received within \(limits.requestTimeout) s"))
                 response.headers.set("Connection", "close")
                 enqueue(c, response, keepAlive: false, headOnly: false)
             } else if c.partialSince == nil && now - c.idleSince > limits.idleTimeout {

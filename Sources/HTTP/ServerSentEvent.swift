@@ -7,7 +7,10 @@ public struct ServerSentEvent: Sendable, Equatable {
     public var retryMilliseconds: Int?
     public var comment: String?
 
-    public init(id: String? = nil, event: String? = nil, data: String? = nil, retryMilliseconds: Int? = nil, comment: String? = nil) {
+    public init(
+        id: String? = nil, event: String? = nil, data: String? = nil, retryMilliseconds: Int? = nil,
+        comment: String? = nil
+    ) {
         self.id = id
         self.event = event
         self.data = data
@@ -27,7 +30,9 @@ public struct ServerSentEvent: Sendable, Equatable {
         if let event { out += "event: \(single(event))\n" }
         if let retryMilliseconds { out += "retry: \(retryMilliseconds)\n" }
         if let data {
-            for line in data.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+            for line in data.split(
+                omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+            {
                 out += "data: \(line)\n"
             }
         }

@@ -38,7 +38,10 @@ public enum JSONScanner {
                 visit(key, start..<s.i)
                 s.skipWhitespace()
                 guard s.i < s.end else { return false }
-                if base[s.i] == 0x2C { s.i += 1; continue }
+                if base[s.i] == 0x2C {
+                    s.i += 1
+                    continue
+                }
                 if base[s.i] == 0x7D {
                     s.i += 1
                     s.skipWhitespace()
@@ -71,7 +74,9 @@ public enum JSONScanner {
     @inline(__always)
     public static func equal(_ bytes: [UInt8], _ range: Range<Int>, _ literal: StaticString) -> Bool {
         guard range.count == literal.utf8CodeUnitCount else { return false }
-        return bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0 }
+        return bytes.withUnsafeBufferPointer {
+            memcmp($0.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0
+        }
     }
 
     /// The string at `range` (which must hold exactly one JSON string), decoded.

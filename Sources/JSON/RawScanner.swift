@@ -21,7 +21,10 @@ struct RawScanner {
         i += 1
         while i < end {
             let c = p[i]
-            if c == 0x22 { i += 1; return true }
+            if c == 0x22 {
+                i += 1
+                return true
+            }
             if c < 0x20 { return false }
             if c == 0x5C {
                 guard i + 1 < end else { return false }
@@ -30,14 +33,18 @@ struct RawScanner {
                     guard let high = hex4(at: i + 2) else { return false }
                     i += 6
                     if high >= 0xD800 && high < 0xDC00 {
-                        guard i + 1 < end, p[i] == 0x5C, p[i + 1] == 0x75, let low = hex4(at: i + 2), low >= 0xDC00 && low < 0xE000 else { return false }
+                        guard i + 1 < end, p[i] == 0x5C, p[i + 1] == 0x75, let low = hex4(at: i + 2),
+                            low >= 0xDC00 && low < 0xE000
+                        else { return false }
                         i += 6
                     } else if high >= 0xDC00 && high < 0xE000 {
                         return false
                     }
                     continue
                 }
-                guard e == 0x22 || e == 0x5C || e == 0x2F || e == 0x62 || e == 0x66 || e == 0x6E || e == 0x72 || e == 0x74 else { return false }
+                guard
+                    e == 0x22 || e == 0x5C || e == 0x2F || e == 0x62 || e == 0x66 || e == 0x6E || e == 0x72 || e == 0x74
+                else { return false }
                 i += 2
                 continue
             }
@@ -103,7 +110,10 @@ struct RawScanner {
         case 0x7B:  // {
             i += 1
             skipWhitespace()
-            if i < end && p[i] == 0x7D { i += 1; return true }
+            if i < end && p[i] == 0x7D {
+                i += 1
+                return true
+            }
             while true {
                 skipWhitespace()
                 guard i < end, p[i] == 0x22, string() else { return false }
@@ -114,21 +124,36 @@ struct RawScanner {
                 guard value(depth: depth + 1) else { return false }
                 skipWhitespace()
                 guard i < end else { return false }
-                if p[i] == 0x2C { i += 1; continue }
-                if p[i] == 0x7D { i += 1; return true }
+                if p[i] == 0x2C {
+                    i += 1
+                    continue
+                }
+                if p[i] == 0x7D {
+                    i += 1
+                    return true
+                }
                 return false
             }
         case 0x5B:  // [
             i += 1
             skipWhitespace()
-            if i < end && p[i] == 0x5D { i += 1; return true }
+            if i < end && p[i] == 0x5D {
+                i += 1
+                return true
+            }
             while true {
                 skipWhitespace()
                 guard value(depth: depth + 1) else { return false }
                 skipWhitespace()
                 guard i < end else { return false }
-                if p[i] == 0x2C { i += 1; continue }
-                if p[i] == 0x5D { i += 1; return true }
+                if p[i] == 0x2C {
+                    i += 1
+                    continue
+                }
+                if p[i] == 0x5D {
+                    i += 1
+                    return true
+                }
                 return false
             }
         case 0x22: return string()

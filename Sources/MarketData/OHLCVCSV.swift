@@ -20,26 +20,39 @@ public enum OHLCVCSV {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces }
             if bars.isEmpty, lineNumber == firstContentLine(text), Double(fields[0]) == nil {
                 let header = fields.map { $0.lowercased() }
-                guard header.count >= 6 else { throw CSVError(line: lineNumber, message: "header has \(header.count) columns; expected timestamp,open,high,low,close,volume") }
+                guard header.count >= 6 else {
+                    throw CSVError(
+                        line: lineNumber,
+                        message: "header has \(header.count) columns; expected timestamp,open,high,low,close,volume")
+                }
                 continue
             }
             guard fields.count >= 6 else {
-                throw CSVError(line: lineNumber, message: "expected 6 columns (timestamp,open,high,low,close,volume), got \(fields.count)")
+                throw CSVError(
+                    line: lineNumber,
+                    message: "expected 6 columns (timestamp,open,high,low,close,volume), got \(fields.count)")
             }
             guard let rawTime = Double(fields[0]), rawTime.isFinite, rawTime >= 0 else {
-                throw CSVError(line: lineNumber, message: "timestamp '\(fields[0].prefix(40))' is not a number of seconds or milliseconds")
+                throw CSVError(
+                    line: lineNumber,
+                    message: "timestamp '\(fields[0].prefix(40))' is not a number of seconds or milliseconds")
             }
             var values: [Double] = []
             for (i, name) in ["open", "high", "low", "close", "volume"].enumerated() {
                 guard let v = Double(fields[i + 1]), v.isFinite, v >= 0 else {
-                    throw CSVError(line: lineNumber, message: "\(name) '\(fields[i + 1].prefix(40))' is not a non-negative number")
+                    throw CSVError(
+                        line: lineNumber, message: "\(name) '\(fields[i + 1].prefix(40))' is not a non-negative number")
                 }
                 values.append(v)
             }
             let ms = rawTime < 1e11 ? rawTime * 1000 : rawTime < 1e14 ? rawTime : rawTime / 1000
-            let bar = Bar(time: Int64(ms), open: values[0], high: values[1], low: values[2], close: values[3], volume: values[4])
+            let bar = Bar(
+                time: Int64(ms), open: values[0], high: values[1], low: values[2], close: values[3], volume: values[4])
             guard bar.low <= min(bar.open, bar.close), bar.high >= max(bar.open, bar.close) else {
-                throw CSVError(line: lineNumber, message: "high/low do not contain open/close (o=\(bar.open) h=\(bar.high) l=\(bar.low) c=\(bar.close))")
+                throw CSVError(
+                    line: lineNumber,
+                    message:
+                        "high/low do not contain open/close (o=\(bar.open) h=\(bar.high) l=\(bar.low) c=\(bar.close))")
             }
             if let last = bars.last, bar.time <= last.time {
                 throw CSVError(line: lineNumber, message: "timestamps must increase (\(bar.time) after \(last.time))")
@@ -61,6 +74,8 @@ public enum OHLCVCSV {
 
 extension Substring {
     var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" || $0 == "\"" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\"" }.reversed())
+        String(
+            drop { $0 == " " || $0 == "\t" || $0 == "\"" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\"" }
+                .reversed())
     }
 }

@@ -34,7 +34,9 @@ public struct LineFramer: Sendable {
     public mutating func next() throws -> [UInt8]? {
         let from = max(scanned, head)
         let newline: Int? = buffer.withUnsafeBufferPointer { all in
-            guard from < all.count, let hit = memchr(all.baseAddress! + from, 0x0A, all.count - from) else { return nil }
+            guard from < all.count, let hit = memchr(all.baseAddress! + from, 0x0A, all.count - from) else {
+                return nil
+            }
             return all.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
         }
         guard let newline else {

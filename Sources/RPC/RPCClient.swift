@@ -55,7 +55,9 @@ public final class RPCClient {
             let message = try readMessage()
             if message["id"] == id {
                 if let error = message["error"] {
-                    throw RPCError(code: error["code"]?.intValue ?? -32603, message: error["message"]?.stringValue ?? "unknown error", data: error["data"])
+                    throw RPCError(
+                        code: error["code"]?.intValue ?? -32603,
+                        message: error["message"]?.stringValue ?? "unknown error", data: error["data"])
                 }
                 return message["result"] ?? .null
             }

@@ -12,18 +12,30 @@ public struct RPCError: Error, Equatable, Sendable, CustomStringConvertible {
         self.data = data
     }
 
-    public static func parseError(_ detail: String) -> RPCError { .init(code: -32700, message: "Parse error: \(detail)") }
-    public static func invalidRequest(_ detail: String) -> RPCError { .init(code: -32600, message: "Invalid Request: \(detail)") }
-    public static func methodNotFound(_ method: String) -> RPCError { .init(code: -32601, message: "Method not found: \(method)") }
-    public static func invalidParams(_ detail: String) -> RPCError { .init(code: -32602, message: "Invalid params: \(detail)") }
-    public static func internalError(_ detail: String) -> RPCError { .init(code: -32603, message: "Internal error: \(detail)") }
+    public static func parseError(_ detail: String) -> RPCError {
+        .init(code: -32700, message: "Parse error: \(detail)")
+    }
+    public static func invalidRequest(_ detail: String) -> RPCError {
+        .init(code: -32600, message: "Invalid Request: \(detail)")
+    }
+    public static func methodNotFound(_ method: String) -> RPCError {
+        .init(code: -32601, message: "Method not found: \(method)")
+    }
+    public static func invalidParams(_ detail: String) -> RPCError {
+        .init(code: -32602, message: "Invalid params: \(detail)")
+    }
+    public static func internalError(_ detail: String) -> RPCError {
+        .init(code: -32603, message: "Internal error: \(detail)")
+    }
 
     /// Authentication is required or failed.
     public static func unauthorized(_ detail: String) -> RPCError { .init(code: -32000, message: detail) }
     /// No such module (or other named object).
     public static func notFound(_ detail: String) -> RPCError { .init(code: -32001, message: detail) }
     /// The operation failed (a module that would not start, a config that would not load…).
-    public static func failed(_ detail: String, data: JSON? = nil) -> RPCError { .init(code: -32002, message: detail, data: data) }
+    public static func failed(_ detail: String, data: JSON? = nil) -> RPCError {
+        .init(code: -32002, message: detail, data: data)
+    }
     /// A limit was hit (message size, connections).
     public static func limit(_ detail: String) -> RPCError { .init(code: -32003, message: detail) }
     /// The daemon is shutting down.

@@ -45,8 +45,12 @@ public enum RPCIncoming: Equatable, Sendable {
         if let o = value.objectValue, o["method"] == nil, let id = o["id"], o["jsonrpc"] == "2.0" {
             if let result = o["result"], o["error"] == nil { return .response(id: id, result: .success(result)) }
             if let error = o["error"], o["result"] == nil {
-                return .response(id: id, result: .failure(RPCError(
-                    code: error["code"]?.intValue ?? -32603, message: error["message"]?.stringValue ?? "error without a message", data: error["data"])))
+                return .response(
+                    id: id,
+                    result: .failure(
+                        RPCError(
+                            code: error["code"]?.intValue ?? -32603,
+                            message: error["message"]?.stringValue ?? "error without a message", data: error["data"])))
             }
         }
         return .single(validate(value))
@@ -60,7 +64,8 @@ public enum RPCIncoming: Equatable, Sendable {
         if let id {
             switch id {
             case .string, .integer, .number, .null: break
-            default: return .failure(RPCFailure(id: .null, error: .invalidRequest("'id' must be a string, number or null")))
+            default:
+                return .failure(RPCFailure(id: .null, error: .invalidRequest("'id' must be a string, number or null")))
             }
         }
         let replyID = id ?? .null
@@ -73,7 +78,9 @@ public enum RPCIncoming: Equatable, Sendable {
         if let params = o["params"] {
             switch params {
             case .object, .array: break
-            default: return .failure(RPCFailure(id: replyID, error: .invalidRequest("'params' must be an object or an array")))
+            default:
+                return .failure(
+                    RPCFailure(id: replyID, error: .invalidRequest("'params' must be an object or an array")))
             }
         }
         return .success(RPCRequest(id: id, method: method, params: o["params"]))

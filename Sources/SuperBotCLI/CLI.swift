@@ -58,9 +58,13 @@ public struct CLI {
             case "--socket", "-s": options.socket = try value(arg)
             case "--token": options.token = try value(arg)
             case "--timeout":
-                guard let t = Double(try value(arg)), t > 0 else { throw UsageError(message: "--timeout needs a positive number of seconds") }
+                guard let t = Double(try value(arg)), t > 0 else {
+                    throw UsageError(message: "--timeout needs a positive number of seconds")
+                }
                 options.timeout = t
-            case "-h", "--help", "help": options.command = ["help"]; return options
+            case "-h", "--help", "help":
+                options.command = ["help"]
+                return options
             default: options.command.append(arg)
             }
         }
@@ -99,7 +103,9 @@ public struct CLI {
                 guard command.count >= 2 else { throw UsageError(message: "\(verb) needs a module name (or all)") }
                 return try control(verb, Array(command.dropFirst()))
             case "module":
-                guard command.count == 3, command[1] == "status" else { throw UsageError(message: "usage: module status NAME") }
+                guard command.count == 3, command[1] == "status" else {
+                    throw UsageError(message: "usage: module status NAME")
+                }
                 return try moduleStatus(command[2])
             case "daemon":
                 guard command.count == 2 else { throw UsageError(message: "usage: daemon status|stop|reload") }
@@ -112,18 +118,24 @@ public struct CLI {
                 }
                 return try trading(command[1])
             case "bus":
-                guard command.count >= 3 else { throw UsageError(message: "usage: bus pub TOPIC [JSON] | bus sub PATTERN...") }
+                guard command.count >= 3 else {
+                    throw UsageError(message: "usage: bus pub TOPIC [JSON] | bus sub PATTERN...")
+                }
                 if command[1] == "pub" {
                     guard command.count <= 4 else { throw UsageError(message: "usage: bus pub TOPIC [JSON]") }
                     return try publish(command[2], command.count == 4 ? command[3] : nil)
                 }
-                guard command[1] == "sub" else { throw UsageError(message: "usage: bus pub TOPIC [JSON] | bus sub PATTERN...") }
+                guard command[1] == "sub" else {
+                    throw UsageError(message: "usage: bus pub TOPIC [JSON] | bus sub PATTERN...")
+                }
                 return try subscribe(Array(command.dropFirst(2)))
             case "events":
                 guard command.count == 1 else { throw UsageError(message: "usage: events") }
                 return try subscribe(["system.>", "module.*", "config.>", "alert.>"])
             case "rpc":
-                guard command.count == 2 || command.count == 3 else { throw UsageError(message: "usage: rpc METHOD [JSON]") }
+                guard command.count == 2 || command.count == 3 else {
+                    throw UsageError(message: "usage: rpc METHOD [JSON]")
+                }
                 return try rpc(command[1], command.count == 3 ? command[2] : nil)
             default:
                 throw UsageError(message: "unknown command '\(verb)'")
@@ -247,17 +259,23 @@ public struct CLI {
             switch arg {
             case "-f", "--follow": follow = true
             case "--symbol":
-                guard let v = rest.popFirst(), !v.hasPrefix("-") else { throw UsageError(message: "--symbol needs a symbol like BTCUSDT") }
+                guard let v = rest.popFirst(), !v.hasPrefix("-") else {
+                    throw UsageError(message: "--symbol needs a symbol like BTCUSDT")
+                }
                 symbol = v
             case "-n", "--lines":
-                guard let v = rest.popFirst(), let n = Int(v), n >= 0 else { throw UsageError(message: "-n needs a number of lines") }
+                guard let v = rest.popFirst(), let n = Int(v), n >= 0 else {
+                    throw UsageError(message: "-n needs a number of lines")
+                }
                 lines = n
             default:
                 guard name == nil, !arg.hasPrefix("-") else { throw UsageError(message: "unexpected '\(arg)'") }
                 name = arg
             }
         }
-        guard (name == nil) != (symbol == nil) else { throw UsageError(message: "logs needs a module name (or daemon), or --symbol SYMBOL") }
+        guard (name == nil) != (symbol == nil) else {
+            throw UsageError(message: "logs needs a module name (or daemon), or --symbol SYMBOL")
+        }
         let c = try connect()
         var params: [String: JSON] = ["lines": JSON(lines), "follow": .bool(follow)]
         if let name { params["name"] = .string(name) }
@@ -268,7 +286,9 @@ public struct CLI {
         Socket.setReceiveTimeout(c.fd, seconds: 0)
         while true {
             let message = try c.readMessage()
-            if message["method"]?.stringValue == "logs.line", let line = message["params"]?["line"]?.stringValue { emit(line) }
+            if message["method"]?.stringValue == "logs.line", let line = message["params"]?["line"]?.stringValue {
+                emit(line)
+            }
         }
     }
 
@@ -279,11 +299,15 @@ public struct CLI {
             if options.json {
                 print(result.serialized())
             } else {
-                print("\(arguments[1]): \(result["status"]?.stringValue ?? "?")" + (result["reason"]?.stringValue.map { " (\($0))" } ?? ""))
+                print(
+                    "\(arguments[1]): \(result["status"]?.stringValue ?? "?")"
+                        + (result["reason"]?.stringValue.map { " (\($0))" } ?? ""))
             }
             return 0
         }
-        guard arguments.count <= 1 else { throw UsageError(message: "usage: engines [SYMBOL] | engines start|stop|restart SYMBOL") }
+        guard arguments.count <= 1 else {
+            throw UsageError(message: "usage: engines [SYMBOL] | engines start|stop|restart SYMBOL")
+        }
         if let symbol = arguments.first {
             let result = try call("engines.status", ["symbol": .string(symbol)])
             print(options.json ? result.serialized() : Table.keyValues(result))
@@ -347,7 +371,9 @@ public struct CLI {
             switch message["method"]?.stringValue {
             case "bus.message": emit((message["params"] ?? .null).serialized())
             case "bus.dropped":
-                CLI.printError("superbot-cli: the daemon dropped \(message["params"]?["dropped"]?.intValue ?? 0) message(s): this terminal is not keeping up")
+                CLI.printError(
+                    "superbot-cli: the daemon dropped \(message["params"]?["dropped"]?.intValue ?? 0) message(s): this terminal is not keeping up"
+                )
             default: break
             }
         }

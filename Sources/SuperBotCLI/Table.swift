@@ -19,13 +19,18 @@ enum Table {
     }
 
     static func engines(_ engines: [JSON]) -> String {
-        var rows = [["SYMBOL", "STATUS", "POSITION", "PRICE", "EQUITY", "PNL", "TRADES", "ERRORS", "RESTARTS", "BEAT", "INFO"]]
+        var rows = [
+            ["SYMBOL", "STATUS", "POSITION", "PRICE", "EQUITY", "PNL", "TRADES", "ERRORS", "RESTARTS", "BEAT", "INFO"]
+        ]
         for e in engines {
-            let pnl = (e["realized_pnl"]?.doubleValue ?? 0) + (e["unrealized_pnl"]?.doubleValue ?? 0) - (e["fees"]?.doubleValue ?? 0)
+            let pnl =
+                (e["realized_pnl"]?.doubleValue ?? 0) + (e["unrealized_pnl"]?.doubleValue ?? 0)
+                - (e["fees"]?.doubleValue ?? 0)
             let status = e["status"]?.stringValue ?? "?"
             rows.append([
                 e["symbol"]?.stringValue ?? "?", status, number(e["position"]?.doubleValue ?? 0, digits: 6),
-                number(e["last_price"]?.doubleValue ?? 0, digits: 4), number(e["equity"]?.doubleValue ?? 0, digits: 2), signed(pnl),
+                number(e["last_price"]?.doubleValue ?? 0, digits: 4), number(e["equity"]?.doubleValue ?? 0, digits: 2),
+                signed(pnl),
                 e["trade_count"]?.intValue.map(String.init) ?? "0", e["error_count"]?.intValue.map(String.init) ?? "0",
                 e["restart_count"]?.intValue.map(String.init) ?? "0",
                 e["heartbeat_age"]?.doubleValue.map { formatted($0) + "s" } ?? "-",
@@ -39,8 +44,10 @@ enum Table {
         var rows = [["SYMBOL", "POSITION", "AVG PRICE", "PRICE", "NOTIONAL", "UNREALIZED", "REALIZED"]]
         for p in positions {
             rows.append([
-                p["symbol"]?.stringValue ?? "?", number(p["position"]?.doubleValue ?? 0, digits: 6), number(p["average_price"]?.doubleValue ?? 0, digits: 4),
-                number(p["last_price"]?.doubleValue ?? 0, digits: 4), number(p["notional"]?.doubleValue ?? 0, digits: 2),
+                p["symbol"]?.stringValue ?? "?", number(p["position"]?.doubleValue ?? 0, digits: 6),
+                number(p["average_price"]?.doubleValue ?? 0, digits: 4),
+                number(p["last_price"]?.doubleValue ?? 0, digits: 4),
+                number(p["notional"]?.doubleValue ?? 0, digits: 2),
                 signed(p["unrealized_pnl"]?.doubleValue ?? 0), signed(p["realized_pnl"]?.doubleValue ?? 0),
             ])
         }
@@ -64,7 +71,8 @@ enum Table {
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let units = Int64((abs(value) * scale).rounded())
-        let whole = units / Int64(scale), frac = units % Int64(scale)
+        let whole = units / Int64(scale)
+        let frac = units % Int64(scale)
         var fraction = String(frac)
         fraction = String(repeating: "0", count: max(0, digits - fraction.count)) + fraction
         while fraction.hasSuffix("0") { fraction.removeLast() }
@@ -96,7 +104,10 @@ enum Table {
 
     /// `1-02:03:04`, `02:03:04` or `03:04`.
     static func duration(_ seconds: Int) -> String {
-        let d = seconds / 86400, h = seconds / 3600 % 24, m = seconds / 60 % 60, s = seconds % 60
+        let d = seconds / 86400
+        let h = seconds / 3600 % 24
+        let m = seconds / 60 % 60
+        let s = seconds % 60
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         if d > 0 { return "\(d)-\(two(h)):\(two(m)):\(two(s))" }
         if h > 0 { return "\(two(h)):\(two(m)):\(two(s))" }

@@ -16,7 +16,8 @@ public enum ConfigDocument {
             }
         case .sequence(let items): return .array(items.map(json))
         case .mapping(let pairs):
-            return .object(Dictionary(pairs.map { ($0.key.scalarText ?? "", json($0.value)) }, uniquingKeysWith: { a, _ in a }))
+            return .object(
+                Dictionary(pairs.map { ($0.key.scalarText ?? "", json($0.value)) }, uniquingKeysWith: { a, _ in a }))
         }
     }
 
@@ -44,7 +45,9 @@ public enum ConfigDocument {
     }
 
     /// The directory config paths are resolved against: the parent of the config directory.
-    public static func baseDirectory(of file: String) -> String { FileSystem.directoryName(FileSystem.directoryName(file)) }
+    public static func baseDirectory(of file: String) -> String {
+        FileSystem.directoryName(FileSystem.directoryName(file))
+    }
 
     public static func lookup(_ root: JSON, _ path: String) -> JSON? {
         var current: JSON? = root

@@ -29,7 +29,8 @@ public func suggestion(for word: String, in candidates: [String]) -> String? {
 }
 
 func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     if a.isEmpty { return b.count }
     var row = Array(0...b.count)
     for i in 1...a.count {

@@ -78,8 +78,9 @@ public struct DaemonConfig: Equatable, Sendable {
         guard let daemonNode = top.value("daemon") else {
             throw ConfigError(file, root, "missing the top-level 'daemon:' mapping")
         }
-        let d = try MappingReader(daemonNode, file: file, path: "daemon",
-                                  allowed: ["modules", "autostart", "ipc", "watchdog", "logging", "run_dir"])
+        let d = try MappingReader(
+            daemonNode, file: file, path: "daemon",
+            allowed: ["modules", "autostart", "ipc", "watchdog", "logging", "run_dir"])
 
         let w = try d.child("watchdog", allowed: watchdogKeys)
         let watchdog = Watchdog(
@@ -94,10 +95,13 @@ public struct DaemonConfig: Equatable, Sendable {
             restartWindow: try w.seconds("restart_window", default: 300),
             resetAfter: try w.seconds("reset_after", default: 600))
 
-        let i = try d.child("ipc", allowed: [
-            "socket_path", "auth_token", "tcp", "max_message_bytes", "max_connections", "idle_timeout", "request_timeout",
-            "subscriber_queue", "subscriber_queue_mb",
-        ])
+        let i = try d.child(
+            "ipc",
+            allowed: [
+                "socket_path", "auth_token", "tcp", "max_message_bytes", "max_connections", "idle_timeout",
+                "request_timeout",
+                "subscriber_queue", "subscriber_queue_mb",
+            ])
         let t = try i.child("tcp", allowed: ["enabled", "host", "port"])
         let ipc = IPC(
             socketPath: try i.string("socket_path", default: ".superbot/superbot.sock"),
@@ -113,7 +117,9 @@ public struct DaemonConfig: Equatable, Sendable {
             subscriberQueueBytes: try i.int("subscriber_queue_mb", default: 64, range: 1...4096) << 20)
         if ipc.tcpEnabled {
             guard ipc.authToken?.isEmpty == false else {
-                throw i.error("tcp", "is enabled without 'daemon.ipc.auth_token'; the TCP socket refuses to start without a token")
+                throw i.error(
+                    "tcp", "is enabled without 'daemon.ipc.auth_token'; the TCP socket refuses to start without a token"
+                )
             }
             guard ipc.tcpHost == "127.0.0.1" || ipc.tcpHost == "localhost" else {
                 throw t.error("host", "must be 127.0.0.1 (the TCP fallback binds loopback only), got '\(ipc.tcpHost)'")
@@ -128,13 +134,18 @@ public struct DaemonConfig: Equatable, Sendable {
 
         var modules: [ModuleSpec] = []
         if let modulesNode = d.value("modules") {
-            guard let pairs = modulesNode.mapping else { throw ConfigError(file, modulesNode, "'daemon.modules' must be a mapping of module names") }
+            guard let pairs = modulesNode.mapping else {
+                throw ConfigError(file, modulesNode, "'daemon.modules' must be a mapping of module names")
+            }
             for pair in pairs {
                 let name = pair.key.scalarText ?? ""
                 guard isValidName(name) else {
-                    throw ConfigError(file, pair.key, "module name '\(name)' must be letters, digits, '-' or '_' (it names files and bus topics)")
+                    throw ConfigError(
+                        file, pair.key,
+                        "module name '\(name)' must be letters, digits, '-' or '_' (it names files and bus topics)")
                 }
-                modules.append(try parseModule(name, pair.value, file: file, logDir: logging.directory, defaults: policyDefaults))
+                modules.append(
+                    try parseModule(name, pair.value, file: file, logDir: logging.directory, defaults: policyDefaults))
             }
         }
         let autostart = try d.stringList("autostart")
@@ -152,7 +163,8 @@ public struct DaemonConfig: Equatable, Sendable {
         }
         if let cycle = DependencyGraph(modules).cycle() {
             let node = d.value("modules")?[cycle[0]]?["depends_on"] ?? daemonNode
-            throw ConfigError(file, node, "dependency cycle: \(cycle.joined(separator: " → ")); remove one depends_on entry")
+            throw ConfigError(
+                file, node, "dependency cycle: \(cycle.joined(separator: " → ")); remove one depends_on entry")
         }
         return DaemonConfig(
             file: file, baseDirectory: baseDirectory, runDirectory: try d.string("run_dir", default: ".superbot"),
@@ -167,10 +179,13 @@ public struct DaemonConfig: Equatable, Sendable {
     }
 
     static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 64 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        !name.isEmpty && name.count <= 64
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
-    static func parseModule(_ name: String, _ node: YAMLNode, file: String, logDir: String, defaults: PolicyDefaults) throws -> ModuleSpec {
+    static func parseModule(_ name: String, _ node: YAMLNode, file: String, logDir: String, defaults: PolicyDefaults)
+        throws -> ModuleSpec
+    {
         let m = try MappingReader(node, file: file, path: "daemon.modules.\(name)", allowed: moduleKeys)
         guard let command = try m.optionalString("command"), !command.isEmpty else {
             throw ConfigError(file, node, "module '\(name)' needs a 'command' (an executable name or path)")
@@ -200,7 +215,8 @@ public struct DaemonConfig: Equatable, Sendable {
                     throw x.error("port", "is required (or set the module's 'port')")
                 }
                 http = .init(
-                    host: try x.string("host", default: host), port: checkPort, path: try x.string("path", default: "/health"),
+                    host: try x.string("host", default: host), port: checkPort,
+                    path: try x.string("path", default: "/health"),
                     timeout: try x.seconds("timeout", default: 5, minimum: 0.01),
                     interval: try x.seconds("interval", default: 10, minimum: 0.05),
                     failures: try x.int("failures", default: 3, range: 1...1000))
@@ -224,10 +240,12 @@ public struct DaemonConfig: Equatable, Sendable {
             startSeconds: try m.seconds("start_seconds", default: 1),
             stopSignal: stopSignal,
             stopTimeout: try m.seconds("stop_timeout", default: 10),
-            restart: ModuleSpec.RestartMode(rawValue: try m.oneOf("restart", ["always", "on-failure", "never"], default: "always"))!,
+            restart: ModuleSpec.RestartMode(
+                rawValue: try m.oneOf("restart", ["always", "on-failure", "never"], default: "always"))!,
             restartDelay: try m.seconds("restart_delay", default: defaults.restartDelay),
             restartCooldown: try m.seconds("restart_cooldown", default: defaults.restartCooldown),
-            maxRestartAttempts: try m.int("max_restart_attempts", default: defaults.maxRestartAttempts, range: 0...10_000),
+            maxRestartAttempts: try m.int(
+                "max_restart_attempts", default: defaults.maxRestartAttempts, range: 0...10_000),
             restartWindow: try m.seconds("restart_window", default: defaults.restartWindow),
             resetAfter: try m.seconds("reset_after", default: defaults.resetAfter),
             maxRSSMB: try m.optionalInt("max_rss_mb", range: 1...1_000_000),

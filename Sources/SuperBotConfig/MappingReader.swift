@@ -19,7 +19,9 @@ public struct MappingReader {
         for pair in pairs {
             guard let key = pair.key.scalarText else { throw ConfigError(file, pair.key, "keys must be plain strings") }
             if !allowed.contains(key) {
-                let hint = suggestion(for: key, in: allowed).map { "; did you mean '\($0)'?" } ?? "; allowed: \(allowed.joined(separator: ", "))"
+                let hint =
+                    suggestion(for: key, in: allowed).map { "; did you mean '\($0)'?" }
+                    ?? "; allowed: \(allowed.joined(separator: ", "))"
                 throw ConfigError(file, pair.key, "unknown key '\(key)' in '\(path)'\(hint)")
             }
         }
@@ -67,7 +69,9 @@ public struct MappingReader {
     public func optionalInt(_ key: String, range: ClosedRange<Int> = 0...Int.max) throws -> Int? {
         guard let v = value(key) else { return nil }
         guard case .int(let n) = v.scalar else { throw error(key, "must be a whole number") }
-        guard range.contains(n) else { throw error(key, "must be between \(range.lowerBound) and \(range.upperBound), got \(n)") }
+        guard range.contains(n) else {
+            throw error(key, "must be between \(range.lowerBound) and \(range.upperBound), got \(n)")
+        }
         return n
     }
 
@@ -77,7 +81,9 @@ public struct MappingReader {
     }
 
     /// An integer or decimal number (amounts, rates, prices).
-    public func number(_ key: String, default fallback: Double, minimum: Double = 0, unit: String = "a number") throws -> Double {
+    public func number(_ key: String, default fallback: Double, minimum: Double = 0, unit: String = "a number") throws
+        -> Double
+    {
         guard let v = value(key) else { return fallback }
         let d: Double
         switch v.scalar {

@@ -29,7 +29,8 @@ final class BusRelay {
         try Topic.validatePattern(pattern)
         var mine = patterns[connection.id] ?? []
         guard mine.count < BusRelay.maxPatternsPerConnection || mine.contains(pattern) else {
-            throw Topic.Invalid(description: "a connection may hold at most \(BusRelay.maxPatternsPerConnection) subscriptions")
+            throw Topic.Invalid(
+                description: "a connection may hold at most \(BusRelay.maxPatternsPerConnection) subscriptions")
         }
         mine.insert(pattern)
         patterns[connection.id] = mine
@@ -112,8 +113,12 @@ func appendUTF8(_ text: String, to out: inout [UInt8]) {
 
 @inline(__always)
 func appendDecimal(_ value: UInt64, to out: inout [UInt8], width: Int = 0) {
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var digits:
+        (
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+            UInt8, UInt8, UInt8, UInt8, UInt8
+        ) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     var n = value
     var count = 0
     withUnsafeMutableBytes(of: &digits) { buffer in

@@ -76,7 +76,8 @@ extension ControlServer {
                 }
             }
             if written == connection.outbox.count {
-                connection.outbox.removeAll(keepingCapacity: connection.outbox.capacity <= ControlServer.outboxHighWater * 2)
+                connection.outbox.removeAll(
+                    keepingCapacity: connection.outbox.capacity <= ControlServer.outboxHighWater * 2)
             } else {
                 connection.outbox.removeFirst(written)
             }
@@ -98,9 +99,13 @@ extension ControlServer {
     func refillFromQueue(_ connection: Connection) -> Bool {
         guard !connection.busQueue.isEmpty || connection.droppedSinceReport > 0 else { return false }
         if connection.droppedSinceReport > 0 {
-            connection.outbox += RPCResponse.notification("bus.dropped", [
-                "dropped": JSON(connection.droppedSinceReport), "total": JSON(connection.droppedTotal),
-            ]).serializedBytes() + [0x0A]
+            connection.outbox +=
+                RPCResponse.notification(
+                    "bus.dropped",
+                    [
+                        "dropped": JSON(connection.droppedSinceReport), "total": JSON(connection.droppedTotal),
+                    ]
+                ).serializedBytes() + [0x0A]
             connection.droppedSinceReport = 0
         }
         while connection.outbox.count < ControlServer.outboxHighWater, let message = connection.busQueue.pop() {

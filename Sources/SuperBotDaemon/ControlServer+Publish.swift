@@ -7,29 +7,51 @@ extension ControlServer {
     /// `bus.publish` without building a JSON tree: validate the line, read the topic, forward
     /// the `data` bytes as they came. Anything unusual falls back to the generic path.
     func fastPublish(_ line: [UInt8], on connection: Connection) -> Bool {
-        guard connection.authenticated, line.first == UInt8(ascii: "{"), JSONScanner.isValidUTF8(line) else { return false }
-        var method: Range<Int>?, params: Range<Int>?, id: Range<Int>?, version: Range<Int>?, other = false
+        guard connection.authenticated, line.first == UInt8(ascii: "{"), JSONScanner.isValidUTF8(line) else {
+            return false
+        }
+        var method: Range<Int>?
+        var params: Range<Int>?
+        var id: Range<Int>?
+        var version: Range<Int>?
+        var other = false
         let valid = JSONScanner.forEachMember(line) { key, value in
-            if JSONScanner.equal(line, key, "method") { method = value }
-            else if JSONScanner.equal(line, key, "params") { params = value }
-            else if JSONScanner.equal(line, key, "id") { id = value }
-            else if JSONScanner.equal(line, key, "jsonrpc") { version = value }
-            else { other = true }
+            if JSONScanner.equal(line, key, "method") {
+                method = value
+            } else if JSONScanner.equal(line, key, "params") {
+                params = value
+            } else if JSONScanner.equal(line, key, "id") {
+                id = value
+            } else if JSONScanner.equal(line, key, "jsonrpc") {
+                version = value
+            } else {
+                other = true
+            }
         }
         guard valid, !other, let method, JSONScanner.equal(line, method, "\"bus.publish\""), let version,
             JSONScanner.equal(line, version, "\"2.0\""), let params
         else { return false }
         if let id {
             let first = line[id.lowerBound]
-            guard first == UInt8(ascii: "\"") || first == UInt8(ascii: "-") || first == UInt8(ascii: "n") || (first >= 0x30 && first <= 0x39) else { return false }
+            guard
+                first == UInt8(ascii: "\"") || first == UInt8(ascii: "-") || first == UInt8(ascii: "n")
+                    || (first >= 0x30 && first <= 0x39)
+            else { return false }
         }
-        var topicRange: Range<Int>?, dataRange: Range<Int>?
+        var topicRange: Range<Int>?
+        var dataRange: Range<Int>?
         let validParams = JSONScanner.forEachMember(line, in: params) { key, value in
-            if JSONScanner.equal(line, key, "topic") { topicRange = value }
-            else if JSONScanner.equal(line, key, "data") { dataRange = value }
-            else { other = true }
+            if JSONScanner.equal(line, key, "topic") {
+                topicRange = value
+            } else if JSONScanner.equal(line, key, "data") {
+                dataRange = value
+            } else {
+                other = true
+            }
         }
-        guard validParams, !other, let topicRange, let topic = JSONScanner.string(line, topicRange) else { return false }
+        guard validParams, !other, let topicRange, let topic = JSONScanner.string(line, topicRange) else {
+            return false
+        }
         counters.rpcRequests += 1
         do {
             try Topic.validate(topic)
@@ -39,7 +61,8 @@ extension ControlServer {
             return true
         }
         let source = connection.source ?? context.source(of: connection)
-        let receivers = dataRange.map { relay.publish(topic: topic, bytes: line, range: $0, source: source) }
+        let receivers =
+            dataRange.map { relay.publish(topic: topic, bytes: line, range: $0, source: source) }
             ?? relay.publish(topic: topic, bytes: ControlServer.null, range: 0..<4, source: source)
         if let id {
             var reply: [UInt8] = []
@@ -57,6 +80,7 @@ extension ControlServer {
     static let null = Array("null".utf8)
 
     static func rawReply(_ id: ArraySlice<UInt8>, error: RPCError) -> [UInt8] {
-        Array(#"{"jsonrpc":"2.0","id":"#.utf8) + id + Array(#","error":"#.utf8) + error.json.serializedBytes() + Array("}\n".utf8)
+        Array(#"{"jsonrpc":"2.0","id":"#.utf8) + id + Array(#","error":"#.utf8) + error.json.serializedBytes()
+            + Array("}\n".utf8)
     }
 }

@@ -45,7 +45,8 @@ final class ControlServer {
     private var sweepTimer: EventLoop.TimerID?
     private(set) var tcpPort: UInt16?
 
-    init(context: any ControlServerContext, loop: EventLoop, logger: Logger, ipc: DaemonConfig.IPC, socketPath: String) {
+    init(context: any ControlServerContext, loop: EventLoop, logger: Logger, ipc: DaemonConfig.IPC, socketPath: String)
+    {
         self.context = context
         self.loop = loop
         self.logger = logger
@@ -104,7 +105,9 @@ final class ControlServer {
             connection.peerPID = peer?.pid
             connections[fd] = connection
             do {
-                try loop.register(fd, .readable) { [unowned self, unowned connection] events in self.handle(connection, events) }
+                try loop.register(fd, .readable) { [unowned self, unowned connection] events in
+                    self.handle(connection, events)
+                }
             } catch {
                 connections[fd] = nil
                 close(fd)
@@ -161,7 +164,9 @@ final class ControlServer {
 
     /// Closes a half-closed connection once nothing more is owed to it.
     private func settle(_ connection: Connection) {
-        guard connection.isOpen, connection.readClosed, connection.pendingReplies == 0, connection.streams == 0 else { return }
+        guard connection.isOpen, connection.readClosed, connection.pendingReplies == 0, connection.streams == 0 else {
+            return
+        }
         connection.closeAfterFlush = true
         if connection.outbox.isEmpty { closeConnection(connection) }
     }
@@ -173,7 +178,12 @@ final class ControlServer {
                 line = try connection.framer.next()
             } catch {
                 counters.oversizedMessages += 1
-                send(RPCResponse.error(id: .null, .invalidRequest("message larger than \(ipc.maxMessageBytes) bytes (ipc.max_message_bytes); closing the connection")), to: connection)
+                send(
+                    RPCResponse.error(
+                        id: .null,
+                        .invalidRequest(
+                            "message larger than \(ipc.maxMessageBytes) bytes (ipc.max_message_bytes); closing the connection"
+                        )), to: connection)
                 connection.readClosed = true
                 connection.closeAfterFlush = true
                 loop.modify(connection.fd, .writable)
@@ -282,7 +292,9 @@ final class ControlServer {
         sweepTimer = loop.schedule(after: max(0.05, min(ipc.idleTimeout / 4, 30))) { [unowned self] in
             let now = Clock.monotonic()
             for connection in Array(self.connections.values)
-            where connection.streams == 0 && connection.pendingReplies == 0 && now - connection.lastActivity > self.ipc.idleTimeout {
+            where connection.streams == 0 && connection.pendingReplies == 0
+                && now - connection.lastActivity > self.ipc.idleTimeout
+            {
                 self.closeConnection(connection)
             }
             self.scheduleSweep()

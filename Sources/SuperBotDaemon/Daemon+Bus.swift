@@ -22,12 +22,16 @@ extension Daemon {
             } catch {
                 return reply(.failure(.invalidParams("\(error)")))
             }
-            let receivers = bus.publish(topic: topic, param(request, "data", 1) ?? .null, source: source(of: connection))
+            let receivers = bus.publish(
+                topic: topic, param(request, "data", 1) ?? .null, source: source(of: connection))
             reply(.success(["delivered": JSON(receivers)]))
         case "bus.subscribe":
             let requested = patterns(request)
             guard !requested.isEmpty else {
-                return reply(.failure(.invalidParams("bus.subscribe needs {\"pattern\": \"price.*.update\"} or {\"patterns\": [...]}")))
+                return reply(
+                    .failure(
+                        .invalidParams("bus.subscribe needs {\"pattern\": \"price.*.update\"} or {\"patterns\": [...]}")
+                    ))
             }
             do {
                 for pattern in requested { try Topic.validatePattern(pattern) }

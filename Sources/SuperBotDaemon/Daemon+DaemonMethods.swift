@@ -8,7 +8,8 @@ import SystemKit
 /// `daemon.*`: the daemon's own status, stop and reload.
 extension Daemon {
     var daemonMethods: MethodNamespace {
-        MethodNamespace("daemon", ["status", "stop", "reload_config"], duringShutdown: ["status", "stop"]) { [unowned self] request, _, reply in
+        MethodNamespace("daemon", ["status", "stop", "reload_config"], duringShutdown: ["status", "stop"]) {
+            [unowned self] request, _, reply in
             switch request.method {
             case "daemon.status": reply(.success(daemonStatus()))
             case "daemon.stop":
@@ -21,12 +22,15 @@ extension Daemon {
 
     func daemonStatus() -> JSON {
         var counts: [String: JSON] = [:]
-        for state in ModuleState.allCases { counts[state.rawValue] = JSON(modules.values.filter { $0.state == state }.count) }
+        for state in ModuleState.allCases {
+            counts[state.rawValue] = JSON(modules.values.filter { $0.state == state }.count)
+        }
         return [
             "pid": JSON(getpid()), "version": .string(Daemon.version),
             "uptime_seconds": JSON((Clock.monotonic() - startedMono).rounded(.down)),
             "started_at": .string(Clock.iso8601(startedWall)), "config_file": .string(config.file),
-            "base_directory": .string(FileSystem.absolute(config.baseDirectory)), "socket": .string(FileSystem.absolute(socketPath)),
+            "base_directory": .string(FileSystem.absolute(config.baseDirectory)),
+            "socket": .string(FileSystem.absolute(socketPath)),
             "modules": JSON(modules.count), "states": .object(counts), "shutting_down": .bool(isShuttingDown),
         ]
     }

@@ -32,12 +32,15 @@ extension Daemon {
             metrics.restarts += 1
             runner.pendingRestartAttempt = attempt
             if config.watchdog.alertOnRestart {
-                logger.warning("module restarting", ["module": name, "attempt": JSON(attempt), "delay_seconds": JSON(delay)])
+                logger.warning(
+                    "module restarting", ["module": name, "attempt": JSON(attempt), "delay_seconds": JSON(delay)])
             }
         case .failed(let why):
             metrics.failed += 1
             logger.error("module.failed", ["module": name, "reason": .string(why)])
-            bus.publish(topic: "module.failed", ["module": name, "reason": .string(why), "since": .string(Clock.iso8601(Clock.wall()))])
+            bus.publish(
+                topic: "module.failed",
+                ["module": name, "reason": .string(why), "since": .string(Clock.iso8601(Clock.wall()))])
         }
     }
 
@@ -55,7 +58,8 @@ extension Daemon {
         if let known = connection.source { return known }
         guard let peer = connection.peerPID else { return "client" }
         let session = ProcStat.read(peer)?.session
-        let name = modules.values.first { $0.pid == peer || ($0.pid != nil && $0.pid == session) }?.name ?? "pid:\(peer)"
+        let name =
+            modules.values.first { $0.pid == peer || ($0.pid != nil && $0.pid == session) }?.name ?? "pid:\(peer)"
         connection.source = name
         return name
     }

@@ -21,18 +21,27 @@ extension Daemon {
         if let family, let value { familyName = family.name(value) }
         guard let name = param(request, "name")?.stringValue ?? familyName else {
             if let key = ["symbol"].first(where: { request.params?[$0] != nil }) {
-                return .failure(.failed("no running module declared logs by '\(key)' (the trading module declares them when it connects)"))
+                return .failure(
+                    .failed(
+                        "no running module declared logs by '\(key)' (the trading module declares them when it connects)"
+                    ))
             }
             let keys = declaredLogs.keys.sorted().map { " or {\"\($0)\": …}" }.joined()
-            return .failure(.invalidParams("logs.stream needs {\"name\": \"<module>|daemon\"}\(keys), plus \"lines\": N, \"follow\": bool"))
+            return .failure(
+                .invalidParams(
+                    "logs.stream needs {\"name\": \"<module>|daemon\"}\(keys), plus \"lines\": N, \"follow\": bool"))
         }
         let lines = param(request, "lines", 1)?.intValue ?? 10
-        guard lines >= 0, lines <= 100_000 else { return .failure(.invalidParams("'lines' must be between 0 and 100000")) }
+        guard lines >= 0, lines <= 100_000 else {
+            return .failure(.invalidParams("'lines' must be between 0 and 100000"))
+        }
         let follow = param(request, "follow", 2)?.boolValue ?? false
         let path: () -> String
         if let family, let value {
             guard DeclaredLog.isSafe(value) else {
-                return .failure(.invalidParams("'\(value)' is not a valid \(family.key) (letters, digits, '-' or '_', like BTCUSDT)"))
+                return .failure(
+                    .invalidParams(
+                        "'\(value)' is not a valid \(family.key) (letters, digits, '-' or '_', like BTCUSDT)"))
             }
             // Dated files: the follower moves to the new one at midnight UTC.
             path = { family.path(value, day: Clock.utcDay(Clock.wall())) }
@@ -48,7 +57,10 @@ extension Daemon {
         let current = path()
         let tail = LogFollower.tail(current, lines: lines)
         if follow { addFollower(LogFollower(connection: connection, name: name, path: path)) }
-        return .success(["name": .string(name), "file": .string(current), "lines": .array(tail.map { .string($0) }), "following": .bool(follow)])
+        return .success([
+            "name": .string(name), "file": .string(current), "lines": .array(tail.map { .string($0) }),
+            "following": .bool(follow),
+        ])
     }
 
     func addFollower(_ follower: LogFollower) {
@@ -63,7 +75,9 @@ extension Daemon {
             for follower in self.followers {
                 let lines = follower.poll()
                 for line in lines {
-                    self.server.send(RPCResponse.notification("logs.line", ["name": .string(follower.name), "line": .string(line)]), to: follower.connection)
+                    self.server.send(
+                        RPCResponse.notification("logs.line", ["name": .string(follower.name), "line": .string(line)]),
+                        to: follower.connection)
                 }
             }
             if !self.followers.isEmpty { self.scheduleFollowPoll() }

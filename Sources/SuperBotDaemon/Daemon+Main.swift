@@ -16,8 +16,14 @@ extension Daemon {
             printError("superbot: \(error)\n\(DaemonOptions.usage)")
             return 2
         }
-        if options.help { print(DaemonOptions.usage); return 0 }
-        if options.version { print("superbot \(version)"); return 0 }
+        if options.help {
+            print(DaemonOptions.usage)
+            return 0
+        }
+        if options.version {
+            print("superbot \(version)")
+            return 0
+        }
         let config: DaemonConfig
         do {
             config = try DaemonConfig.load(path: options.configPath)
@@ -26,7 +32,9 @@ extension Daemon {
             return 2
         }
         if options.checkOnly {
-            print("\(config.file): OK (\(config.modules.count) modules, autostart: \(config.autostart.joined(separator: ", ")))")
+            print(
+                "\(config.file): OK (\(config.modules.count) modules, autostart: \(config.autostart.joined(separator: ", ")))"
+            )
             return 0
         }
         do {

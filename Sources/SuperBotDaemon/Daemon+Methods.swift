@@ -31,7 +31,9 @@ extension Daemon {
         var message = "Method not found: \(request.method)" + (hint.map { "; did you mean '\($0)'?" } ?? "")
         if namespace == nil, request.method.contains(".") {
             let served = registeredMethods.keys.sorted()
-            message += "; no module serves it" + (served.isEmpty ? "" : " (served by modules: \(served.joined(separator: ", ")))")
+            message +=
+                "; no module serves it"
+                + (served.isEmpty ? "" : " (served by modules: \(served.joined(separator: ", ")))")
         }
         reply(.failure(RPCError(code: -32601, message: message)))
     }

@@ -11,7 +11,10 @@ extension Daemon {
         MethodNamespace("module", ["start", "stop", "restart", "status", "list"]) { [unowned self] request, _, reply in
             switch request.method {
             case "module.list":
-                reply(.success(["modules": .array(graph.startOrder().compactMap { modules[$0]?.statusJSON(detailed: false) })]))
+                reply(
+                    .success([
+                        "modules": .array(graph.startOrder().compactMap { modules[$0]?.statusJSON(detailed: false) })
+                    ]))
             case "module.status":
                 reply(moduleNamed(request).map { $0.statusJSON(detailed: true) })
             default:
@@ -24,25 +27,34 @@ extension Daemon {
         var names: [String]
         if let list = param(request, "names")?.arrayValue {
             names = list.compactMap(\.stringValue)
-            guard names.count == list.count, !names.isEmpty else { return reply(.failure(.invalidParams("'names' must be a non-empty list of module names"))) }
+            guard names.count == list.count, !names.isEmpty else {
+                return reply(.failure(.invalidParams("'names' must be a non-empty list of module names")))
+            }
         } else if let name = param(request, "name")?.stringValue {
             names = [name]
         } else {
-            return reply(.failure(.invalidParams("\(request.method) needs {\"name\": \"<module>|all\"} or {\"names\": [...]}")))
+            return reply(
+                .failure(.invalidParams("\(request.method) needs {\"name\": \"<module>|all\"} or {\"names\": [...]}")))
         }
         let all = names == ["all"]
         if all {
-            names = request.method == "module.stop"
+            names =
+                request.method == "module.stop"
                 ? modules.values.filter { $0.state != .stopped }.map(\.name)
                 : modules.values.filter { $0.spec.enabled }.map(\.name)
         }
         for name in names where modules[name] == nil { return reply(.failure(unknownModule(name))) }
         if !all, let disabled = names.first(where: { !(modules[$0]!.spec.enabled) }), request.method != "module.stop" {
-            return reply(.failure(.failed("module '\(disabled)' is disabled (enabled: false in \(config.file)); enable it and reload")))
+            return reply(
+                .failure(
+                    .failed("module '\(disabled)' is disabled (enabled: false in \(config.file)); enable it and reload")
+                ))
         }
         let waitForIt = param(request, "wait", 1)?.boolValue ?? true
         let timeout = param(request, "timeout", 2)?.doubleValue ?? 60
-        guard timeout > 0, timeout <= 3600 else { return reply(.failure(.invalidParams("'timeout' must be between 0 and 3600 seconds"))) }
+        guard timeout > 0, timeout <= 3600 else {
+            return reply(.failure(.invalidParams("'timeout' must be between 0 and 3600 seconds")))
+        }
 
         switch request.method {
         case "module.start":
@@ -63,7 +75,8 @@ extension Daemon {
             let failedOnes = names.compactMap { name -> String? in
                 guard let runner = self.modules[name] else { return nil }
                 let ok = isStop ? !runner.state.hasProcess : runner.state == .running
-                return ok ? nil : "\(name) is \(runner.state.rawValue)" + (runner.lifecycle.reason.map { " (\($0))" } ?? "")
+                return ok
+                    ? nil : "\(name) is \(runner.state.rawValue)" + (runner.lifecycle.reason.map { " (\($0))" } ?? "")
             }
             if failedOnes.isEmpty {
                 reply(.success(["modules": .array(statuses)]))
@@ -71,9 +84,15 @@ extension Daemon {
                 reply(.failure(.failed(failedOnes.joined(separator: "; "), data: ["modules": .array(statuses)])))
             }
         }
-        guard waitForIt else { return reply(.success(["modules": .array(names.compactMap { modules[$0]?.statusJSON(detailed: false) })])) }
+        guard waitForIt else {
+            return reply(.success(["modules": .array(names.compactMap { modules[$0]?.statusJSON(detailed: false) })]))
+        }
         wait(for: names, stopping: isStop, timeout: timeout, then: respond) {
-            reply(.failure(.failed("timed out after \(timeout) s waiting for \(names.joined(separator: ", ")); see superbot-cli status")))
+            reply(
+                .failure(
+                    .failed(
+                        "timed out after \(timeout) s waiting for \(names.joined(separator: ", ")); see superbot-cli status"
+                    )))
         }
     }
 }

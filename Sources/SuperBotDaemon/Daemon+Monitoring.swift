@@ -22,11 +22,16 @@ extension Daemon {
         var failing: [JSON] = []
         for runner in modules.values {
             moduleStates[runner.name] = .string(runner.state.rawValue)
-            let expected = runner.spec.enabled && config.autostart.contains(runner.name) && !state.operatorStopped.contains(runner.name)
+            let expected =
+                runner.spec.enabled && config.autostart.contains(runner.name)
+                && !state.operatorStopped.contains(runner.name)
             if expected && runner.state != .running { failing.append(.string(runner.name)) }
         }
         let status = isShuttingDown ? "stopping" : failing.isEmpty ? "ok" : "degraded"
-        return ["status": .string(status), "modules": .object(moduleStates), "failing": .array(failing), "uptime_seconds": JSON((Clock.monotonic() - startedMono).rounded(.down))]
+        return [
+            "status": .string(status), "modules": .object(moduleStates), "failing": .array(failing),
+            "uptime_seconds": JSON((Clock.monotonic() - startedMono).rounded(.down)),
+        ]
     }
 
     func metricsJSON() -> JSON {
@@ -45,7 +50,9 @@ extension Daemon {
         o["bus.subscriptions"] = JSON(bus.subscriptionCount)
         o["rpc.registered_methods"] = JSON(registeredMethods.count)
         o["modules.total"] = JSON(modules.count)
-        for state in ModuleState.allCases { o["modules.\(state.rawValue)"] = JSON(modules.values.filter { $0.state == state }.count) }
+        for state in ModuleState.allCases {
+            o["modules.\(state.rawValue)"] = JSON(modules.values.filter { $0.state == state }.count)
+        }
         o["daemon.uptime_seconds"] = JSON((Clock.monotonic() - startedMono).rounded(.down))
         return .object(o)
     }
@@ -55,8 +62,10 @@ extension Daemon {
         for runner in modules.values where runner.pid != nil {
             let r = runner.liveResources()
             perModule[runner.name] = [
-                "pid": JSON(runner.pid!), "cpu_percent": JSON((r.cpuPercent * 10).rounded() / 10), "rss_bytes": JSON(r.rssBytes),
-                "threads": JSON(r.threads), "open_files": JSON(r.openFiles), "children": JSON(r.children), "process_state": JSON(r.processState),
+                "pid": JSON(runner.pid!), "cpu_percent": JSON((r.cpuPercent * 10).rounded() / 10),
+                "rss_bytes": JSON(r.rssBytes),
+                "threads": JSON(r.threads), "open_files": JSON(r.openFiles), "children": JSON(r.children),
+                "process_state": JSON(r.processState),
             ]
         }
         return ["daemon": daemonResources(), "modules": .object(perModule)]

@@ -45,7 +45,10 @@ extension Daemon {
     func isQueued(_ name: String) -> Bool { queue.isQueued(name) }
 
     /// Calls `done` once `names` have settled (running, or down when `stopping`), or `timedOut` after `timeout`.
-    func wait(for names: [String], stopping: Bool, timeout: Double, then done: @escaping () -> Void, timedOut: @escaping () -> Void) {
+    func wait(
+        for names: [String], stopping: Bool, timeout: Double, then done: @escaping () -> Void,
+        timedOut: @escaping () -> Void
+    ) {
         let id = queue.wait(for: names, stopping: stopping, deadline: Clock.monotonic() + timeout)
         waiters[id] = (done, timedOut)
         advanceQueues()
@@ -58,16 +61,20 @@ extension Daemon {
         advancing = true
         defer { advancing = false }
         let world = ModuleQueue.World(
-            state: { [unowned self] in modules[$0]?.state }, dependencies: { [unowned self] in graph.dependencies(of: $0) },
+            state: { [unowned self] in modules[$0]?.state },
+            dependencies: { [unowned self] in graph.dependencies(of: $0) },
             dependents: { [unowned self] in graph.dependents(of: $0) }, shuttingDown: isShuttingDown)
         while let action = queue.next(world, now: Clock.monotonic()) {
             switch action {
             case .start(let name): modules[name]?.start()
             case .stop(let name): modules[name]?.stop()
             case .abandon(let name, let dependency):
-                logger.error("not starting module: a dependency is down", [
-                    "module": .string(name), "dependency": .string(dependency), "state": .string(modules[dependency]?.state.rawValue ?? "missing"),
-                ])
+                logger.error(
+                    "not starting module: a dependency is down",
+                    [
+                        "module": .string(name), "dependency": .string(dependency),
+                        "state": .string(modules[dependency]?.state.rawValue ?? "missing"),
+                    ])
             case .settled(let id): waiters.removeValue(forKey: id)?.done()
             case .timedOut(let id): waiters.removeValue(forKey: id)?.timedOut()
             }

@@ -19,7 +19,9 @@ extension Daemon {
             bus.publish(topic: "config.reload_failed", ["error": .string("\(error)")])
             return .failure(.failed("config reload refused; the running configuration is kept: \(error)"))
         }
-        var changed: [String] = [], added: [String] = [], removed: [String] = []
+        var changed: [String] = []
+        var added: [String] = []
+        var removed: [String] = []
         if new.ipc != config.ipc || new.runDirectory != config.runDirectory {
             logger.warning("ipc and run_dir changes take effect when the daemon restarts")
         }
@@ -43,7 +45,9 @@ extension Daemon {
             } else {
                 modules[spec.name] = ModuleRunner(spec: spec, context: self)
                 added.append(spec.name)
-                if applied.autostart.contains(spec.name) && !state.operatorStopped.contains(spec.name) { toStart.append(spec.name) }
+                if applied.autostart.contains(spec.name) && !state.operatorStopped.contains(spec.name) {
+                    toStart.append(spec.name)
+                }
             }
         }
         for name in oldNames where applied.module(name) == nil {
@@ -58,7 +62,8 @@ extension Daemon {
         enqueueStart(Array(graph.closure(of: toStart)))
         scheduleWatchdog(after: config.watchdog.checkInterval)
         let result: JSON = [
-            "changed": .array(changed.sorted().map { .string($0) }), "added": .array(added.sorted().map { .string($0) }),
+            "changed": .array(changed.sorted().map { .string($0) }),
+            "added": .array(added.sorted().map { .string($0) }),
             "removed": .array(removed.sorted().map { .string($0) }),
         ]
         logger.info("config.reloaded", ["diff": result])

@@ -23,11 +23,15 @@ extension Daemon {
     // MARK: rpc.register
 
     func handleRegistration(_ request: RPCRequest, _ connection: Connection) -> Result<JSON, RPCError> {
-        let methods = param(request, "methods")?.arrayValue?.compactMap(\.stringValue)
+        let methods =
+            param(request, "methods")?.arrayValue?.compactMap(\.stringValue)
             ?? param(request, "method").flatMap(\.stringValue).map { [$0] } ?? []
         let logs = request.params?["logs"]?.objectValue ?? [:]
         guard !methods.isEmpty || (!logs.isEmpty && request.method == "rpc.register") else {
-            return .failure(.invalidParams("\(request.method) needs {\"methods\": [\"trading.positions\", …]} (and may declare \"logs\": {\"symbol\": \"/…/engine-{symbol}-{date}.jsonl\"})"))
+            return .failure(
+                .invalidParams(
+                    "\(request.method) needs {\"methods\": [\"trading.positions\", …]} (and may declare \"logs\": {\"symbol\": \"/…/engine-{symbol}-{date}.jsonl\"})"
+                ))
         }
         if request.method == "rpc.unregister" {
             for method in methods where registeredMethods[method] === connection { registeredMethods[method] = nil }
@@ -35,12 +39,16 @@ extension Daemon {
         }
         for method in methods {
             if let reserved = methodTable.reservedNamespace(for: method) {
-                return .failure(.invalidParams("'\(method)' is reserved for the daemon ('\(reserved).…'); use a prefix of your own, e.g. 'trading.'"))
+                return .failure(
+                    .invalidParams(
+                        "'\(method)' is reserved for the daemon ('\(reserved).…'); use a prefix of your own, e.g. 'trading.'"
+                    ))
             }
             do {
                 try Topic.validate(method)
             } catch {
-                return .failure(.invalidParams("method name '\(method)' must be dot-separated words (letters, digits, '-', '_')"))
+                return .failure(
+                    .invalidParams("method name '\(method)' must be dot-separated words (letters, digits, '-', '_')"))
             }
             if let owner = registeredMethods[method], owner !== connection, owner.isOpen {
                 return .failure(.failed("'\(method)' is already served by \(source(of: owner))"))
@@ -49,7 +57,9 @@ extension Daemon {
         var declared: [DeclaredLog] = []
         for (key, template) in logs.sorted(by: { $0.key < $1.key }) {
             do {
-                guard let text = template.stringValue else { throw DeclaredLog.Invalid(description: "log template for '\(key)' must be a string") }
+                guard let text = template.stringValue else {
+                    throw DeclaredLog.Invalid(description: "log template for '\(key)' must be a string")
+                }
                 declared.append(try DeclaredLog(key: key, template: text, module: source(of: connection)))
             } catch {
                 return .failure(.invalidParams("\(error)"))
@@ -59,10 +69,16 @@ extension Daemon {
         // Declarations outlive the connection: the files are still there while the module restarts.
         for log in declared { declaredLogs[log.key] = log }
         if !declared.isEmpty {
-            logger.info("logs declared", ["source": .string(source(of: connection)), "logs": .array(declared.map { .string($0.template) })])
+            logger.info(
+                "logs declared",
+                ["source": .string(source(of: connection)), "logs": .array(declared.map { .string($0.template) })])
         }
-        logger.info("methods registered", ["source": .string(source(of: connection)), "methods": .array(methods.map { .string($0) })])
-        return .success(["registered": .array(methods.map { .string($0) }), "logs": .array(declared.map { .string($0.key) })])
+        logger.info(
+            "methods registered",
+            ["source": .string(source(of: connection)), "methods": .array(methods.map { .string($0) })])
+        return .success([
+            "registered": .array(methods.map { .string($0) }), "logs": .array(declared.map { .string($0.key) }),
+        ])
     }
 
     /// Forwards a request to the module serving its method; `false` if no module does.
@@ -75,7 +91,8 @@ extension Daemon {
         let timer = loop.schedule(after: timeout) { [unowned self] in
             guard let call = self.forwarded.removeValue(forKey: id) else { return }
             self.metrics.routedTimeouts += 1
-            call.reply(.failure(.failed("\(owner) did not answer '\(call.method)' within \(timeout) s (ipc.request_timeout)")))
+            call.reply(
+                .failure(.failed("\(owner) did not answer '\(call.method)' within \(timeout) s (ipc.request_timeout)")))
         }
         forwarded[id] = ForwardedCall(method: request.method, module: module, reply: reply, timer: timer)
         metrics.routedRequests += 1

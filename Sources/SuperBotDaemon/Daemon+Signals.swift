@@ -28,7 +28,8 @@ extension Daemon {
             if let runner = modules.values.first(where: { $0.pid == pid }) {
                 runner.processExited(status)
             } else {
-                logger.debug("reaped an orphaned descendant", ["pid": JSON(pid), "status": .string(status.description)])
+                logger.debug(
+                    "reaped an orphaned descendant", ["pid": JSON(pid), "status": .string(status.description)])
             }
         }
     }

@@ -30,7 +30,9 @@ extension Daemon {
         guard let stat = ProcStat.read(pid) else { return ["pid": JSON(pid)] }
         let now = Clock.monotonic()
         var cpu = 0.0
-        if let last = daemonCPU, now > last.at { cpu = Double(stat.cpuTicks - last.ticks) / Double(ProcStat.clockTicks) / (now - last.at) * 100 }
+        if let last = daemonCPU, now > last.at {
+            cpu = Double(stat.cpuTicks - last.ticks) / Double(ProcStat.clockTicks) / (now - last.at) * 100
+        }
         daemonCPU = (stat.cpuTicks, now)
         return [
             "pid": JSON(pid), "rss_bytes": JSON(stat.rssBytes), "threads": JSON(stat.threads),

@@ -89,18 +89,26 @@ public final class Daemon {
             try loop.register(signalFD, .readable) { [unowned self] _ in self.handleSignals() }
             try server.start()
         } catch {
-            logger.error("cannot open the control socket", ["socket": .string(socketPath), "error": .string("\(error)")])
+            logger.error(
+                "cannot open the control socket", ["socket": .string(socketPath), "error": .string("\(error)")])
             Daemon.printError("superbot: cannot open the control socket \(socketPath): \(error)")
             lock?.release()
             return 1
         }
-        logger.info("daemon starting", ["pid": JSON(getpid()), "config": .string(config.file), "socket": .string(socketPath), "version": .string(Daemon.version)])
+        logger.info(
+            "daemon starting",
+            [
+                "pid": JSON(getpid()), "config": .string(config.file), "socket": .string(socketPath),
+                "version": .string(Daemon.version),
+            ])
         scheduleWatchdog(after: min(1, config.watchdog.checkInterval))
         for name in graph.startOrder() where modules[name]!.adoptIfRunning() { metrics.adopted += 1 }
         let wanted = config.autostart.filter { !state.operatorStopped.contains($0) }
         enqueueStart(Array(graph.closure(of: wanted)))
         logger.info("system.ready", ["modules": JSON(modules.count), "autostart": .array(wanted.map { .string($0) })])
-        bus.publish(topic: "system.ready", ["pid": JSON(getpid()), "modules": JSON(modules.count), "version": .string(Daemon.version)])
+        bus.publish(
+            topic: "system.ready",
+            ["pid": JSON(getpid()), "modules": JSON(modules.count), "version": .string(Daemon.version)])
         notifySystemd("READY=1\nSTATUS=supervising \(modules.count) modules\nMAINPID=\(getpid())")
         loop.run()
         logger.info("daemon stopped", ["uptime_seconds": JSON(Clock.monotonic() - startedMono)])

@@ -12,9 +12,15 @@ struct DeclaredLog: Equatable {
     }
 
     init(key: String, template: String, module: String) throws(Invalid) {
-        guard DeclaredLog.isSafe(key) else { throw Invalid(description: "log key '\(key)' must be letters, digits, '-' or '_'") }
-        guard template.hasPrefix("/") else { throw Invalid(description: "log template '\(template)' must be an absolute path") }
-        guard template.contains("{\(key)}") else { throw Invalid(description: "log template '\(template)' must contain {\(key)}") }
+        guard DeclaredLog.isSafe(key) else {
+            throw Invalid(description: "log key '\(key)' must be letters, digits, '-' or '_'")
+        }
+        guard template.hasPrefix("/") else {
+            throw Invalid(description: "log template '\(template)' must be an absolute path")
+        }
+        guard template.contains("{\(key)}") else {
+            throw Invalid(description: "log template '\(template)' must contain {\(key)}")
+        }
         self.key = key
         self.template = template
         self.module = module
@@ -23,7 +29,9 @@ struct DeclaredLog: Equatable {
     /// Values become part of a path: nothing that could leave the directory.
     static func isSafe(_ value: String) -> Bool {
         (1...64).contains(value.utf8.count)
-            && value.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }
+            && value.utf8.allSatisfy {
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2D || $0 == 0x5F
+            }
     }
 
     func path(_ value: String, day: String) -> String {

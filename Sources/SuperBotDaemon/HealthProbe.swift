@@ -17,11 +17,16 @@ final class HealthProbe {
     private var completion: ((Result<Int, Failure>) -> Void)?
     private let target: String
 
-    init(loop: EventLoop, host: String, port: UInt16, path: String, timeout: Double, completion: @escaping (Result<Int, Failure>) -> Void) {
+    init(
+        loop: EventLoop, host: String, port: UInt16, path: String, timeout: Double,
+        completion: @escaping (Result<Int, Failure>) -> Void
+    ) {
         self.loop = loop
         self.completion = completion
         self.target = "http://\(host):\(port)\(path)"
-        self.request = Array("GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: superbot-watchdog\r\nConnection: close\r\n\r\n".utf8)
+        self.request = Array(
+            "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: superbot-watchdog\r\nConnection: close\r\n\r\n"
+                .utf8)
         do {
             fd = try Socket.connectTCP(host: host, port: port, nonBlocking: true)
             try loop.register(fd, .writable) { [unowned self] events in self.handle(events) }

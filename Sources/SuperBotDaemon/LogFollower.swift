@@ -45,7 +45,9 @@ final class LogFollower {
         guard let lastNewline = partial.lastIndex(of: 0x0A) else { return [] }
         let complete = partial[..<lastNewline]
         partial = Array(partial[(lastNewline + 1)...])
-        return complete.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        return complete.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
     }
 
     /// The last `count` lines of a file, reading backwards from its end in chunks.
@@ -71,7 +73,9 @@ final class LogFollower {
             end = start
         }
         let data = Array(chunks.reversed().joined())
-        var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
         if lines.last == "" { lines.removeLast() }
         return Array(lines.suffix(count))
     }

@@ -15,7 +15,10 @@ struct MethodNamespace {
     let duringShutdown: Set<String>
     let handler: Handler
 
-    init(_ name: String, _ methods: [String], requiresAuth: Bool = true, duringShutdown: Set<String> = [], handler: @escaping Handler) {
+    init(
+        _ name: String, _ methods: [String], requiresAuth: Bool = true, duringShutdown: Set<String> = [],
+        handler: @escaping Handler
+    ) {
         self.name = name
         self.methods = methods.map { "\(name).\($0)" }
         self.requiresAuth = requiresAuth

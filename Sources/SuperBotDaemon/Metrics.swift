@@ -15,7 +15,8 @@ struct Metrics {
 
     var json: JSON {
         [
-            "modules.spawns": JSON(spawns), "modules.spawn_failures": JSON(spawnFailures), "modules.restarts": JSON(restarts),
+            "modules.spawns": JSON(spawns), "modules.spawn_failures": JSON(spawnFailures),
+            "modules.restarts": JSON(restarts),
             "modules.crashes": JSON(crashes), "modules.failed": JSON(failed), "modules.adopted": JSON(adopted),
             "watchdog.checks": JSON(watchdogChecks), "watchdog.health_check_failures": JSON(healthCheckFailures),
             "rpc.routed_requests": JSON(routedRequests), "rpc.routed_timeouts": JSON(routedTimeouts),

@@ -34,7 +34,8 @@ final class ModuleRunner {
     init(spec: ModuleSpec, context: any ModuleRunnerContext) {
         self.spec = spec
         self.context = context
-        self.lifecycle = ModuleLifecycle(policy: ModuleRunner.policy(spec, context.moduleSettings.watchdog), now: Clock.monotonic())
+        self.lifecycle = ModuleLifecycle(
+            policy: ModuleRunner.policy(spec, context.moduleSettings.watchdog), now: Clock.monotonic())
     }
 
     static func policy(_ spec: ModuleSpec, _ watchdog: DaemonConfig.Watchdog) -> RestartPolicy {
@@ -54,7 +55,9 @@ final class ModuleRunner {
     var name: String { spec.name }
     var state: ModuleState { lifecycle.state }
     var pidFilePath: String { context.moduleSettings.runDirectory + "/\(name).pid" }
-    var logPath: String { FileSystem.absolute(FileSystem.resolve(spec.logFile, against: context.moduleSettings.baseDirectory)) }
+    var logPath: String {
+        FileSystem.absolute(FileSystem.resolve(spec.logFile, against: context.moduleSettings.baseDirectory))
+    }
 
     // MARK: Events from the daemon
 
@@ -96,7 +99,8 @@ final class ModuleRunner {
         resources = ModuleResources()
         stopHealthChecks()
         unlink(pidFilePath)
-        context.logger.info("module exited", ["module": .string(name), "pid": JSON(pid), "status": .string(status.description)])
+        context.logger.info(
+            "module exited", ["module": .string(name), "pid": JSON(pid), "status": .string(status.description)])
         apply(lifecycle.exited(status, now: Clock.monotonic()))
     }
 
@@ -113,7 +117,8 @@ final class ModuleRunner {
             try context.loop.register(fd, .readable) { [unowned self] _ in self.processExited(.unknown) }
             adoptedPidFD = fd
         } catch {
-            context.logger.error("cannot watch adopted module", ["module": .string(name), "error": .string("\(error)")])
+            context.logger.error(
+                "cannot watch adopted module", ["module": .string(name), "error": .string("\(error)")])
             return false
         }
         pid = file.pid
@@ -142,7 +147,9 @@ final class ModuleRunner {
                 timer = nil
             case .signalGroup(let signal): signalTree(signal)
             case .killGroup:
-                context.logger.warning("module did not stop in time; sending SIGKILL", ["module": .string(name), "stop_timeout": JSON(spec.stopTimeout)])
+                context.logger.warning(
+                    "module did not stop in time; sending SIGKILL",
+                    ["module": .string(name), "stop_timeout": JSON(spec.stopTimeout)])
                 signalTree(SIGKILL)
             case .notify(let notice): context.runner(self, noticed: notice)
             }
@@ -168,7 +175,9 @@ final class ModuleRunner {
             let exe = ProcStat.executable(newPID) ?? request.executable
             try? ModulePidFile(pid: newPID, startTime: startTime, executable: exe).write(to: pidFilePath)
             context.count(.spawn)
-            context.logger.info("module started", ["module": .string(name), "pid": JSON(newPID), "command": .string(request.executable)])
+            context.logger.info(
+                "module started",
+                ["module": .string(name), "pid": JSON(newPID), "command": .string(request.executable)])
             apply(lifecycle.spawned(now: Clock.monotonic()))
             startHealthChecks()
         } catch {
@@ -181,7 +190,9 @@ final class ModuleRunner {
     struct NotFound: Error, CustomStringConvertible {
         let command: String
         let searched: String
-        var description: String { "executable '\(command)' not found (searched \(searched)); fix 'command' or install it" }
+        var description: String {
+            "executable '\(command)' not found (searched \(searched)); fix 'command' or install it"
+        }
     }
 
     func spawnRequest() throws -> SpawnRequest {
@@ -203,15 +214,20 @@ final class ModuleRunner {
             executable = "/bin/sh"
             argv = ["sh", "-c", spec.command, name] + spec.args
         } else {
-            let found = Spawner.resolveExecutable(spec.command, base: base, searchPath: Environment.get("PATH"), siblingsFirst: spec.kind == .executable)
+            let found = Spawner.resolveExecutable(
+                spec.command, base: base, searchPath: Environment.get("PATH"), siblingsFirst: spec.kind == .executable)
             guard let found else {
-                throw NotFound(command: spec.command, searched: spec.command.contains("/") ? FileSystem.resolve(spec.command, against: base) : "next to superbot and on PATH")
+                throw NotFound(
+                    command: spec.command,
+                    searched: spec.command.contains("/")
+                        ? FileSystem.resolve(spec.command, against: base) : "next to superbot and on PATH")
             }
             executable = found
             argv = [spec.command] + spec.args
         }
         let cwd = spec.cwd.map { FileSystem.resolve($0, against: base) } ?? (base == "." ? nil : base)
-        return SpawnRequest(executable: executable, arguments: argv, environment: env, workingDirectory: cwd, outputPath: logPath)
+        return SpawnRequest(
+            executable: executable, arguments: argv, environment: env, workingDirectory: cwd, outputPath: logPath)
     }
 
     /// Signals the module's process group, plus descendants that left it (setsid) but are still ours.
@@ -251,15 +267,20 @@ final class ModuleRunner {
         }
         cpuSample = (ticks, now)
         resources = ModuleResources(
-            cpuPercent: cpu, rssBytes: members.reduce(0) { $0 + $1.rssBytes }, threads: members.reduce(0) { $0 + $1.threads },
+            cpuPercent: cpu, rssBytes: members.reduce(0) { $0 + $1.rssBytes },
+            threads: members.reduce(0) { $0 + $1.threads },
             openFiles: ProcStat.openFileCount(pid), children: tree.count, processState: String(main.state))
         if main.isStopped && !stoppedStateReported {
             stoppedStateReported = true
-            context.logger.warning("module process is stopped (SIGSTOP?); it is not restarted", ["module": .string(name), "pid": JSON(pid)])
+            context.logger.warning(
+                "module process is stopped (SIGSTOP?); it is not restarted",
+                ["module": .string(name), "pid": JSON(pid)])
         }
         if let limit = spec.maxRSSMB, resources.rssBytes > UInt64(limit) << 20, state == .running {
             let why = "RSS \(resources.rssBytes >> 20) MiB over max_rss_mb \(limit)"
-            context.logger.warning("module over its memory limit; restarting", ["module": .string(name), "rss_bytes": JSON(resources.rssBytes)])
+            context.logger.warning(
+                "module over its memory limit; restarting",
+                ["module": .string(name), "rss_bytes": JSON(resources.rssBytes)])
             apply(lifecycle.failed(why, now: now))
         }
     }
@@ -278,7 +299,9 @@ final class ModuleRunner {
     }
 
     private func uptimeFromStartTime(_ ticks: UInt64) -> Double {
-        guard let text = try? FileSystem.readString("/proc/uptime"), let up = Double(text.split(separator: " ").first ?? "") else { return 0 }
+        guard let text = try? FileSystem.readString("/proc/uptime"),
+            let up = Double(text.split(separator: " ").first ?? "")
+        else { return 0 }
         return max(0, up - Double(ticks) / Double(ProcStat.clockTicks))
     }
 
@@ -308,8 +331,10 @@ final class ModuleRunner {
             let silent = Clock.monotonic() - self.lastHeartbeat
             if silent > timeout {
                 self.context.count(.healthCheckFailure)
-                self.context.logger.warning("module missed its heartbeat", ["module": .string(self.name), "silent_seconds": JSON(silent)])
-                let why = "no heartbeat on module.\(self.name).heartbeat for \(Int(silent * 10) / 10) s (timeout \(timeout) s)"
+                self.context.logger.warning(
+                    "module missed its heartbeat", ["module": .string(self.name), "silent_seconds": JSON(silent)])
+                let why =
+                    "no heartbeat on module.\(self.name).heartbeat for \(Int(silent * 10) / 10) s (timeout \(timeout) s)"
                 self.apply(self.lifecycle.failed(why, now: Clock.monotonic()))
                 return
             }
@@ -336,7 +361,9 @@ final class ModuleRunner {
 
     private func runHealthCheck() {
         guard let check = spec.httpCheck, pid != nil, state == .starting || state == .running else { return }
-        probe = HealthProbe(loop: context.loop, host: check.host, port: UInt16(check.port), path: check.path, timeout: check.timeout) { [unowned self] result in
+        probe = HealthProbe(
+            loop: context.loop, host: check.host, port: UInt16(check.port), path: check.path, timeout: check.timeout
+        ) { [unowned self] result in
             self.probe = nil
             self.healthCheckFinished(result)
         }
@@ -354,7 +381,9 @@ final class ModuleRunner {
             if state == .running || now - lifecycle.since >= spec.startSeconds {
                 healthFailures += 1
                 context.count(.healthCheckFailure)
-                context.logger.warning("health check failed", ["module": .string(name), "failures": JSON(healthFailures), "error": .string(failure.description)])
+                context.logger.warning(
+                    "health check failed",
+                    ["module": .string(name), "failures": JSON(healthFailures), "error": .string(failure.description)])
             }
             if healthFailures >= check.failures {
                 healthFailures = 0
@@ -390,7 +419,8 @@ final class ModuleRunner {
             o["log_file"] = .string(logPath)
             o["depends_on"] = .array(spec.dependsOn.map { .string($0) })
             o["last_exit"] = JSON(lifecycle.lastExit?.description)
-            o["health_check"] = spec.httpCheck.map { .string("http://\($0.host):\($0.port)\($0.path)") }
+            o["health_check"] =
+                spec.httpCheck.map { .string("http://\($0.host):\($0.port)\($0.path)") }
                 ?? spec.heartbeatTimeout.map { .string("heartbeat on module.\(name).heartbeat every \($0) s") } ?? .null
             o["operator_stopped"] = .bool(context.isOperatorStopped(name))
         }

@@ -35,7 +35,8 @@ extension Daemon: ModuleRunnerContext {
     var moduleSettings: ModuleSettings {
         ModuleSettings(
             baseDirectory: config.baseDirectory, runDirectory: runDirectory, socketPath: socketPath,
-            logDirectory: FileSystem.resolve(config.logging.directory, against: config.baseDirectory), configFile: config.file,
+            logDirectory: FileSystem.resolve(config.logging.directory, against: config.baseDirectory),
+            configFile: config.file,
             authToken: config.ipc.authToken, watchdog: config.watchdog)
     }
 

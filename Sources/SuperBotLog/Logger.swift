@@ -65,14 +65,24 @@ public struct Logger: Sendable {
         self.sinks = sinks
     }
 
-    public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: JSON] = [:]) {
+    public func log(
+        _ level: LogLevel, _ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: JSON] = [:]
+    ) {
         guard level >= self.level else { return }
         let record = LogRecord(time: Clock.wall(), level: level, logger: label, message: message(), fields: fields())
         for sink in sinks { sink.write(record) }
     }
 
-    public func debug(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: JSON] = [:]) { log(.debug, message(), fields()) }
-    public func info(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: JSON] = [:]) { log(.info, message(), fields()) }
-    public func warning(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: JSON] = [:]) { log(.warning, message(), fields()) }
-    public func error(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: JSON] = [:]) { log(.error, message(), fields()) }
+    public func debug(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: JSON] = [:]) {
+        log(.debug, message(), fields())
+    }
+    public func info(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: JSON] = [:]) {
+        log(.info, message(), fields())
+    }
+    public func warning(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: JSON] = [:]) {
+        log(.warning, message(), fields())
+    }
+    public func error(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: JSON] = [:]) {
+        log(.error, message(), fields())
+    }
 }

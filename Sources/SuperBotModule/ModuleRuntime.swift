@@ -47,11 +47,15 @@ public final class ModuleRuntime: Sendable {
     private let token: String?
 
     public init(name: String? = nil, socketPath: String? = nil, logDirectory: String? = nil) {
-        let resolved = name ?? Environment.get("SUPERBOT_MODULE") ?? FileSystem.baseName(CommandLine.arguments.first ?? "module")
+        let resolved =
+            name ?? Environment.get("SUPERBOT_MODULE") ?? FileSystem.baseName(CommandLine.arguments.first ?? "module")
         self.name = resolved
         self.socketPath = socketPath ?? Environment.get("SUPERBOT_SOCKET") ?? ".superbot/superbot.sock"
         token = Environment.get("SUPERBOT_TOKEN")
-        var sinks: [any LogSink] = [JSONLinesFileSink(directory: logDirectory ?? Environment.get("SUPERBOT_LOG_DIR") ?? "logs", prefix: resolved)]
+        var sinks: [any LogSink] = [
+            JSONLinesFileSink(
+                directory: logDirectory ?? Environment.get("SUPERBOT_LOG_DIR") ?? "logs", prefix: resolved)
+        ]
         if Environment.isTerminal(2) { sinks.append(ConsoleSink()) }
         logger = Logger(label: resolved, sinks: sinks)
     }
@@ -140,7 +144,8 @@ public final class ModuleRuntime: Sendable {
     /// Publishes without waiting (at-most-once); false when the daemon is unreachable right now.
     @discardableResult
     public func publish(_ topic: String, _ data: JSON) -> Bool {
-        (try? write(RPCRequest(id: nil, method: "bus.publish", params: ["topic": .string(topic), "data": data]).json)) != nil
+        (try? write(RPCRequest(id: nil, method: "bus.publish", params: ["topic": .string(topic), "data": data]).json))
+            != nil
     }
 
     /// Messages matching any of `patterns`, until the stream is dropped. Subscriptions survive
@@ -257,14 +262,22 @@ public final class ModuleRuntime: Sendable {
             let (patterns, methods, logs, count) = state.withLock { s -> ([String], [String], [String: String], Int) in
                 s.fd = fd
                 s.connections += 1
-                return (Array(Set(s.subscriptions.values.flatMap(\.patterns))).sorted(), s.handlers.keys.sorted(), s.logs, s.connections)
+                return (
+                    Array(Set(s.subscriptions.values.flatMap(\.patterns))).sorted(), s.handlers.keys.sorted(), s.logs,
+                    s.connections
+                )
             }
             if let token { sendInBackground("auth.login", ["token": .string(token)]) }
-            if !patterns.isEmpty { sendInBackground("bus.subscribe", ["patterns": .array(patterns.map { .string($0) })]) }
-            if !methods.isEmpty || !logs.isEmpty {
-                sendInBackground("rpc.register", ["methods": .array(methods.map { .string($0) }), "logs": .object(logs.mapValues { .string($0) })])
+            if !patterns.isEmpty {
+                sendInBackground("bus.subscribe", ["patterns": .array(patterns.map { .string($0) })])
             }
-            logger.info(count == 1 ? "connected to the daemon" : "reconnected to the daemon", ["socket": .string(socketPath)])
+            if !methods.isEmpty || !logs.isEmpty {
+                sendInBackground(
+                    "rpc.register",
+                    ["methods": .array(methods.map { .string($0) }), "logs": .object(logs.mapValues { .string($0) })])
+            }
+            logger.info(
+                count == 1 ? "connected to the daemon" : "reconnected to the daemon", ["socket": .string(socketPath)])
             readUntilClosed(fd)
             let pending = state.withLock { s -> [CheckedContinuation<JSON, any Error>] in
                 s.fd = -1
@@ -302,11 +315,14 @@ public final class ModuleRuntime: Sendable {
             case "bus.message":
                 guard let bus = BusMessage(message["params"]) else { return }
                 let targets = state.withLock { s in
-                    s.subscriptions.values.filter { $0.patterns.contains { Topic.matches(bus.topic, pattern: $0) } }.map(\.continuation)
+                    s.subscriptions.values.filter { $0.patterns.contains { Topic.matches(bus.topic, pattern: $0) } }
+                        .map(\.continuation)
                 }
                 for continuation in targets { continuation.yield(bus) }
             case "bus.dropped":
-                logger.warning("the daemon dropped bus messages for this module", ["dropped": message["params"]?["dropped"] ?? .null])
+                logger.warning(
+                    "the daemon dropped bus messages for this module",
+                    ["dropped": message["params"]?["dropped"] ?? .null])
             default:
                 guard let id = message["id"] else { return }
                 serve(method, id: id, params: message["params"])
@@ -314,9 +330,13 @@ public final class ModuleRuntime: Sendable {
             return
         }
         guard let id = message["id"]?.intValue else { return }
-        let (continuation, wasBackground) = state.withLock { s in (s.pending.removeValue(forKey: id), s.background.remove(id) != nil) }
+        let (continuation, wasBackground) = state.withLock { s in
+            (s.pending.removeValue(forKey: id), s.background.remove(id) != nil)
+        }
         if let error = message["error"] {
-            let rpcError = RPCError(code: error["code"]?.intValue ?? -32603, message: error["message"]?.stringValue ?? "error", data: error["data"])
+            let rpcError = RPCError(
+                code: error["code"]?.intValue ?? -32603, message: error["message"]?.stringValue ?? "error",
+                data: error["data"])
             if wasBackground { logger.error("the daemon refused a request", ["error": .string(rpcError.message)]) }
             continuation?.resume(throwing: rpcError)
         } else {

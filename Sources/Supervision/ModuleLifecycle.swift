@@ -242,7 +242,8 @@ public struct ModuleLifecycle: Sendable {
         guard policy.autoRestart else { return actions }
         recentRestarts.removeAll { now - $0 > policy.window }
         if recentRestarts.count >= policy.maxAttempts {
-            let message = "gave up after \(recentRestarts.count) restart\(recentRestarts.count == 1 ? "" : "s") within \(Int(policy.window)) s; last exit: \(why)"
+            let message =
+                "gave up after \(recentRestarts.count) restart\(recentRestarts.count == 1 ? "" : "s") within \(Int(policy.window)) s; last exit: \(why)"
             enter(.fatal, now, reason: message)
             actions.append(.notify(.failed(message)))
             return actions

@@ -92,7 +92,9 @@ public final class EventLoop {
         guard let next = nextDeadline() else { return }
         let now = Clock.monotonic()
         guard next <= now else { return }
-        let due = timers.filter { $0.value.deadline <= now }.sorted { ($0.value.deadline, $0.key) < ($1.value.deadline, $1.key) }
+        let due = timers.filter { $0.value.deadline <= now }.sorted {
+            ($0.value.deadline, $0.key) < ($1.value.deadline, $1.key)
+        }
         for (id, timer) in due where timers.removeValue(forKey: id) != nil {
             timer.body()
         }

@@ -8,7 +8,9 @@ public enum FileSystem {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = try retryingOnEINTR("read", detail: path) { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
+            let n = try retryingOnEINTR("read", detail: path) {
+                chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            }
             if n == 0 { return out }
             out.append(contentsOf: chunk[0..<n])
         }
@@ -34,7 +36,10 @@ public enum FileSystem {
         try retryingOnEINTR("rename", detail: path) { rename(tmp, path) }
         let dir = directoryName(path)
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
     }
 
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8], detail: String? = nil) throws {

@@ -31,7 +31,9 @@ public struct ProcStat: Equatable, Sendable {
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")), close + 2 < bytes.count else { return nil }
         let rest = bytes[(close + 2)...].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
         guard rest.count >= 22 else { return nil }
-        func num(_ i: Int) -> UInt64 { UInt64(String(decoding: rest[rest.startIndex + i], as: UTF8.self).trimmingNewline) ?? 0 }
+        func num(_ i: Int) -> UInt64 {
+            UInt64(String(decoding: rest[rest.startIndex + i], as: UTF8.self).trimmingNewline) ?? 0
+        }
         return ProcStat(
             pid: pid,
             state: Character(Unicode.Scalar(rest[rest.startIndex][rest[rest.startIndex].startIndex])),

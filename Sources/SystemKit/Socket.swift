@@ -21,7 +21,9 @@ public enum Socket {
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            throw SystemError("bind", errno: ENAMETOOLONG, detail: "\(path): socket paths are limited to 107 bytes; use a shorter ipc.socket_path")
+            throw SystemError(
+                "bind", errno: ENAMETOOLONG,
+                detail: "\(path): socket paths are limited to 107 bytes; use a shorter ipc.socket_path")
         }
         withUnsafeMutableBytes(of: &addr.sun_path) { buffer in
             buffer.copyBytes(from: bytes)
@@ -32,7 +34,9 @@ public enum Socket {
         }
     }
 
-    static func withIPv4Address<T>(_ host: String, _ port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) throws -> T {
+    static func withIPv4Address<T>(_ host: String, _ port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T)
+        throws -> T
+    {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
@@ -81,7 +85,9 @@ public enum Socket {
     public static func localPort(_ fd: Int32) -> UInt16 {
         var addr = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         return UInt16(bigEndian: addr.sin_port)
     }
 
@@ -159,7 +165,9 @@ extension Socket {
         addr.sun_family = sa_family_t(AF_UNIX)
         var name = Array(path.utf8)
         if name.first == UInt8(ascii: "@") { name[0] = 0 }
-        guard name.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw SystemError("sendto", errno: ENAMETOOLONG) }
+        guard name.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            throw SystemError("sendto", errno: ENAMETOOLONG)
+        }
         withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: name) }
         let len = socklen_t(MemoryLayout<sa_family_t>.size + name.count)
         let rc = withUnsafePointer(to: &addr) { p in

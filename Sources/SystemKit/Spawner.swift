@@ -38,7 +38,10 @@ public struct SpawnRequest: Sendable {
     /// stdout and stderr are appended here; `nil` means /dev/null.
     public var outputPath: String?
 
-    public init(executable: String, arguments: [String], environment: [String], workingDirectory: String? = nil, outputPath: String? = nil) {
+    public init(
+        executable: String, arguments: [String], environment: [String], workingDirectory: String? = nil,
+        outputPath: String? = nil
+    ) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
@@ -54,7 +57,9 @@ public enum Spawner {
     public static func spawn(_ request: SpawnRequest) throws -> pid_t {
         var outputFD: Int32 = -1
         if let path = request.outputPath {
-            outputFD = try retryingOnEINTR("open", detail: path) { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
+            outputFD = try retryingOnEINTR("open", detail: path) {
+                open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            }
         }
         defer { if outputFD >= 0 { close(outputFD) } }
 
@@ -73,12 +78,15 @@ public enum Spawner {
         var actions = posix_spawn_file_actions_t()
         try check(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init")
         defer { posix_spawn_file_actions_destroy(&actions) }
-        try check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0), "posix_spawn_file_actions_addopen")
+        try check(
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0), "posix_spawn_file_actions_addopen")
         if outputFD >= 0 {
             try check(posix_spawn_file_actions_adddup2(&actions, outputFD, 1), "posix_spawn_file_actions_adddup2")
             try check(posix_spawn_file_actions_adddup2(&actions, outputFD, 2), "posix_spawn_file_actions_adddup2")
         } else {
-            try check(posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0), "posix_spawn_file_actions_addopen")
+            try check(
+                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0),
+                "posix_spawn_file_actions_addopen")
             try check(posix_spawn_file_actions_adddup2(&actions, 1, 2), "posix_spawn_file_actions_adddup2")
         }
         if let cwd = request.workingDirectory {
@@ -88,7 +96,10 @@ public enum Spawner {
 
         let argv = CStringArray(request.arguments.isEmpty ? [request.executable] : request.arguments)
         let envp = CStringArray(request.environment)
-        defer { argv.free(); envp.free() }
+        defer {
+            argv.free()
+            envp.free()
+        }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, request.executable, &actions, &attr, argv.pointers, envp.pointers)
         if rc != 0 { throw SystemError("posix_spawn", errno: rc, detail: request.executable) }
@@ -117,7 +128,9 @@ public enum Spawner {
 
     /// Finds `name` the way a supervisor operator expects: a path as given (relative to `base`),
     /// else next to the running binary (for our own modules), else on `$PATH`.
-    public static func resolveExecutable(_ name: String, base: String, searchPath: String?, siblingsFirst: Bool = true) -> String? {
+    public static func resolveExecutable(_ name: String, base: String, searchPath: String?, siblingsFirst: Bool = true)
+        -> String?
+    {
         if name.contains("/") {
             let path = FileSystem.resolve(name, against: base)
             return FileSystem.isExecutableFile(path) ? FileSystem.absolute(path) : nil

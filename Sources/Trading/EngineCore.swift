@@ -63,9 +63,13 @@ public final class EngineCore {
     }
 
     /// The live engine's core: journal and snapshot under `dataDirectory`.
-    public convenience init(settings: TradingConfig.Engine, exchange: any ExchangeAPI, dataDirectory: String, clock: any WallClock = SystemWallClock()) {
+    public convenience init(
+        settings: TradingConfig.Engine, exchange: any ExchangeAPI, dataDirectory: String,
+        clock: any WallClock = SystemWallClock()
+    ) {
         self.init(
-            settings: settings, exchange: exchange, journal: TradeJournal(path: "\(dataDirectory)/trades/\(settings.symbol).jsonl"),
+            settings: settings, exchange: exchange,
+            journal: TradeJournal(path: "\(dataDirectory)/trades/\(settings.symbol).jsonl"),
             snapshotPath: "\(dataDirectory)/state/\(settings.symbol).json", clock: clock)
     }
 
@@ -84,7 +88,9 @@ public final class EngineCore {
         if let snapshotPath, FileSystem.exists(snapshotPath) {
             let bytes = try FileSystem.readFile(snapshotPath)
             guard let json = try? JSON.parse(bytes), let saved = json["ledger"].flatMap(Ledger.init(json:)) else {
-                throw SystemError("snapshot", errno: 22, detail: "\(snapshotPath) is not a snapshot; move it aside (the journal alone rebuilds the state)")
+                throw SystemError(
+                    "snapshot", errno: 22,
+                    detail: "\(snapshotPath) is not a snapshot; move it aside (the journal alone rebuilds the state)")
             }
             // A snapshot ahead of the journal cannot be trusted (the journal is written first).
             if saved.lastSeq <= (entries.last?.seq ?? 0) {
@@ -101,7 +107,9 @@ public final class EngineCore {
                 order.append(id)
             case .fill(let seq, _, _, _, let fill, let side):
                 seenTrades.insert(fill.tradeId)
-                if seq > ledger.lastSeq { ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: feeInQuote(fill)) }
+                if seq > ledger.lastSeq {
+                    ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: feeInQuote(fill))
+                }
             case .done(_, _, let id, _):
                 open.removeValue(forKey: id)
             }
@@ -115,9 +123,12 @@ public final class EngineCore {
 
     /// Feeds exchange history (closed bars) to the strategy so the first live cycle can already trade.
     public func warmUp() async throws {
-        let bars = try await exchange.klines(symbol, interval: settings.strategy.interval, limit: strategy.warmupBars + 5)
+        let bars = try await exchange.klines(
+            symbol, interval: settings.strategy.interval, limit: strategy.warmupBars + 5)
         _ = feedClosedBars(bars)
-        if let last = bars.last, ledger.lastPrice == 0 { ledger.mark(price: last.close, day: Clock.utcDay(clock.now())) }
+        if let last = bars.last, ledger.lastPrice == 0 {
+            ledger.mark(price: last.close, day: Clock.utcDay(clock.now()))
+        }
     }
 
     /// Gives the strategy the closed bars it has not seen (klines come oldest first, the last one
@@ -136,7 +147,9 @@ public final class EngineCore {
     public func cycle(now: Double) async throws -> CycleReport {
         if pending != nil { try await settlePending(now: now) }
         let price = try await exchange.tickerPrice(symbol)
-        guard price.isFinite, price > 0 else { throw ExchangeError.malformed("\(symbol): price \(price) is not a positive number") }
+        guard price.isFinite, price > 0 else {
+            throw ExchangeError.malformed("\(symbol): price \(price) is not a positive number")
+        }
         ledger.mark(price: price, day: Clock.utcDay(now))
         // The daily loss limit pauses trading until the next UTC day.
         if pausedReason != nil && ledger.day != pausedDay { pausedReason = nil }
@@ -144,7 +157,8 @@ public final class EngineCore {
             pausedReason = breach
             pausedDay = ledger.day
         }
-        let bars = try await exchange.klines(symbol, interval: settings.strategy.interval, limit: EngineCore.barsPerCycle)
+        let bars = try await exchange.klines(
+            symbol, interval: settings.strategy.interval, limit: EngineCore.barsPerCycle)
         try crashHook(.marketData)
 
         let signal = feedClosedBars(bars)
@@ -168,7 +182,8 @@ public final class EngineCore {
             qty = ledger.position
         }
         if rules == nil { rules = try await exchange.symbolRules(symbol) }
-        let decision = risk.check(side: side, qty: qty, price: price, ledger: ledger, rules: rules!, now: now, cooldownUntil: cooldownUntil)
+        let decision = risk.check(
+            side: side, qty: qty, price: price, ledger: ledger, rules: rules!, now: now, cooldownUntil: cooldownUntil)
         try crashHook(.risk)
         switch decision {
         case .reject(let why):
@@ -191,7 +206,8 @@ public final class EngineCore {
 
         let result: OrderResult
         do {
-            result = try await exchange.placeOrder(NewOrder(symbol: symbol, side: side, quantity: qty, clientOrderId: clientOrderId))
+            result = try await exchange.placeOrder(
+                NewOrder(symbol: symbol, side: side, quantity: qty, clientOrderId: clientOrderId))
         } catch let error as ExchangeError where !error.mayHaveExecuted {
             // Refused, so nothing executed: the intent is closed and the error reported.
             try append(.done(seq: nextSeq, ts: now, clientOrderId: clientOrderId, status: "REJECTED"))
@@ -209,10 +225,15 @@ public final class EngineCore {
         var fresh: [Fill] = []
         let realizedBefore = ledger.realizedPnL
         for fill in result.fills where !seenTrades.contains(fill.tradeId) {
-            guard fill.qty.isFinite, fill.qty > 0, fill.price.isFinite, fill.price > 0, fill.commission.isFinite, fill.commission >= 0 else {
+            guard fill.qty.isFinite, fill.qty > 0, fill.price.isFinite, fill.price > 0, fill.commission.isFinite,
+                fill.commission >= 0
+            else {
                 throw ExchangeError.malformed("\(symbol): fill \(fill.tradeId) has a bad price, quantity or fee")
             }
-            try append(.fill(seq: nextSeq, ts: now, clientOrderId: result.clientOrderId, orderId: result.orderId, fill: fill, side: side))
+            try append(
+                .fill(
+                    seq: nextSeq, ts: now, clientOrderId: result.clientOrderId, orderId: result.orderId, fill: fill,
+                    side: side))
             seenTrades.insert(fill.tradeId)
             ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: feeInQuote(fill))
             fresh.append(fill)
@@ -255,7 +276,9 @@ public final class EngineCore {
 
     public func saveSnapshot(now: Double) throws {
         guard let snapshotPath else { return }
-        let json: JSON = ["symbol": .string(symbol), "ts": JSON(now), "ledger": ledger.json, "cooldown_until": JSON(cooldownUntil)]
+        let json: JSON = [
+            "symbol": .string(symbol), "ts": JSON(now), "ledger": ledger.json, "cooldown_until": JSON(cooldownUntil),
+        ]
         try FileSystem.makeDirectories(FileSystem.directoryName(snapshotPath))
         try FileSystem.writeAtomically(snapshotPath, json.serializedBytes() + [0x0A])
     }

@@ -68,18 +68,24 @@ public struct Ledger: Equatable, Sendable {
 
     public var json: JSON {
         [
-            "initial_cash": JSON(initialCash), "cash": JSON(cash), "position": JSON(position), "average_price": JSON(averagePrice),
-            "realized_pnl": JSON(realizedPnL), "unrealized_pnl": JSON(unrealizedPnL), "fees": JSON(fees), "trade_count": JSON(tradeCount),
+            "initial_cash": JSON(initialCash), "cash": JSON(cash), "position": JSON(position),
+            "average_price": JSON(averagePrice),
+            "realized_pnl": JSON(realizedPnL), "unrealized_pnl": JSON(unrealizedPnL), "fees": JSON(fees),
+            "trade_count": JSON(tradeCount),
             "last_price": JSON(lastPrice), "equity": JSON(equity), "daily_pnl": JSON(dailyPnL), "day": .string(day),
             "day_start_equity": JSON(dayStartEquity), "journal_seq": JSON(lastSeq),
         ]
     }
 
     public init?(json: JSON) {
-        guard let initial = json["initial_cash"]?.doubleValue, let cash = json["cash"]?.doubleValue, let position = json["position"]?.doubleValue,
-              let average = json["average_price"]?.doubleValue, let realized = json["realized_pnl"]?.doubleValue, let fees = json["fees"]?.doubleValue,
-              let count = json["trade_count"]?.intValue, let last = json["last_price"]?.doubleValue, let seq = json["journal_seq"]?.intValue,
-              let dayStart = json["day_start_equity"]?.doubleValue else { return nil }
+        guard let initial = json["initial_cash"]?.doubleValue, let cash = json["cash"]?.doubleValue,
+            let position = json["position"]?.doubleValue,
+            let average = json["average_price"]?.doubleValue, let realized = json["realized_pnl"]?.doubleValue,
+            let fees = json["fees"]?.doubleValue,
+            let count = json["trade_count"]?.intValue, let last = json["last_price"]?.doubleValue,
+            let seq = json["journal_seq"]?.intValue,
+            let dayStart = json["day_start_equity"]?.doubleValue
+        else { return nil }
         self.initialCash = initial
         self.cash = cash
         self.position = position

@@ -18,7 +18,9 @@ public struct RecoveryPolicy: Sendable, Equatable {
     public mutating func onFailure(now: Double) -> Decision {
         restarts.removeAll { now - $0 >= 3600 }
         guard restarts.count < settings.maxRestartsPerHour else {
-            return .giveUp("\(restarts.count) restarts within the last hour (limit \(settings.maxRestartsPerHour)); start it by hand once the cause is fixed")
+            return .giveUp(
+                "\(restarts.count) restarts within the last hour (limit \(settings.maxRestartsPerHour)); start it by hand once the cause is fixed"
+            )
         }
         let delay = min(settings.maxBackoff, settings.backoff * Double(1 << min(restarts.count, 30)))
         restarts.append(now)

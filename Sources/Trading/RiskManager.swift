@@ -15,13 +15,20 @@ public struct RiskManager: Sendable {
     public init(_ limits: TradingConfig.Risk) { self.limits = limits }
 
     /// `cooldownUntil`: set after a losing trade; entries wait until then (exits never do).
-    public func check(side: OrderSide, qty: Double, price: Double, ledger: Ledger, rules: SymbolRules, now: Double, cooldownUntil: Double) -> Decision {
-        guard qty.isFinite, qty > 0, price.isFinite, price > 0 else { return .reject("quantity \(qty) at price \(price) is not a positive finite order") }
+    public func check(
+        side: OrderSide, qty: Double, price: Double, ledger: Ledger, rules: SymbolRules, now: Double,
+        cooldownUntil: Double
+    ) -> Decision {
+        guard qty.isFinite, qty > 0, price.isFinite, price > 0 else {
+            return .reject("quantity \(qty) at price \(price) is not a positive finite order")
+        }
         if let breach = dailyLossBreach(ledger) { return .pause(breach) }
         var qty = qty
         switch side {
         case .buy:
-            if now < cooldownUntil { return .reject("cooling down after a loss for \(rounded(cooldownUntil - now)) s more") }
+            if now < cooldownUntil {
+                return .reject("cooling down after a loss for \(rounded(cooldownUntil - now)) s more")
+            }
             let room = limits.maxPositionNotional - ledger.position * price
             let affordable = max(0, ledger.cash) / (price * 1.01)
             qty = min(qty, room / price, limits.maxOrderNotional / price, affordable)
@@ -34,9 +41,13 @@ public struct RiskManager: Sendable {
         }
         qty = ((qty / rules.stepSize) + 1e-9).rounded(.down) * rules.stepSize
         guard qty >= max(rules.minQty, rules.stepSize) else {
-            return .reject(side == .buy ? "no room: position, order or cash limits leave less than one lot" : "position is below one lot")
+            return .reject(
+                side == .buy
+                    ? "no room: position, order or cash limits leave less than one lot" : "position is below one lot")
         }
-        guard qty * price >= rules.minNotional else { return .reject("order value \(rounded(qty * price)) is below the exchange minimum \(rules.minNotional)") }
+        guard qty * price >= rules.minNotional else {
+            return .reject("order value \(rounded(qty * price)) is below the exchange minimum \(rules.minNotional)")
+        }
         return .allow(qty: qty)
     }
 

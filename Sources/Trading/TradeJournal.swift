@@ -22,30 +22,48 @@ public enum JournalEntry: Equatable, Sendable {
     public var json: JSON {
         switch self {
         case .intent(let seq, let ts, let id, let side, let qty):
-            ["seq": JSON(seq), "type": "intent", "ts": JSON(ts), "client_order_id": .string(id), "side": .string(side.rawValue), "qty": JSON(qty)]
+            [
+                "seq": JSON(seq), "type": "intent", "ts": JSON(ts), "client_order_id": .string(id),
+                "side": .string(side.rawValue), "qty": JSON(qty),
+            ]
         case .fill(let seq, let ts, let id, let orderId, let f, let side):
-            ["seq": JSON(seq), "type": "fill", "ts": JSON(ts), "client_order_id": .string(id), "order_id": JSON(orderId),
-             "trade_id": JSON(f.tradeId), "side": .string(side.rawValue), "price": JSON(f.price), "qty": JSON(f.qty),
-             "fee": JSON(f.commission), "fee_asset": .string(f.commissionAsset)]
+            [
+                "seq": JSON(seq), "type": "fill", "ts": JSON(ts), "client_order_id": .string(id),
+                "order_id": JSON(orderId),
+                "trade_id": JSON(f.tradeId), "side": .string(side.rawValue), "price": JSON(f.price), "qty": JSON(f.qty),
+                "fee": JSON(f.commission), "fee_asset": .string(f.commissionAsset),
+            ]
         case .done(let seq, let ts, let id, let status):
-            ["seq": JSON(seq), "type": "done", "ts": JSON(ts), "client_order_id": .string(id), "status": .string(status)]
+            [
+                "seq": JSON(seq), "type": "done", "ts": JSON(ts), "client_order_id": .string(id),
+                "status": .string(status),
+            ]
         }
     }
 
     public init?(json: JSON) {
-        guard let seq = json["seq"]?.intValue, let type = json["type"]?.stringValue, let id = json["client_order_id"]?.stringValue else { return nil }
+        guard let seq = json["seq"]?.intValue, let type = json["type"]?.stringValue,
+            let id = json["client_order_id"]?.stringValue
+        else { return nil }
         let ts = json["ts"]?.doubleValue ?? 0
         switch type {
         case "intent":
-            guard let side = json["side"]?.stringValue.flatMap(OrderSide.init), let qty = json["qty"]?.doubleValue else { return nil }
+            guard let side = json["side"]?.stringValue.flatMap(OrderSide.init), let qty = json["qty"]?.doubleValue
+            else { return nil }
             self = .intent(seq: seq, ts: ts, clientOrderId: id, side: side, qty: qty)
         case "fill":
             // Ids are read as exact integers (journals written before they were integers hold them as whole doubles).
-            guard let side = json["side"]?.stringValue.flatMap(OrderSide.init), let orderId = json["order_id"]?.int64Value,
-                  let tradeId = json["trade_id"]?.int64Value, let price = json["price"]?.doubleValue, let qty = json["qty"]?.doubleValue,
-                  let fee = json["fee"]?.doubleValue else { return nil }
-            self = .fill(seq: seq, ts: ts, clientOrderId: id, orderId: orderId,
-                         fill: Fill(tradeId: tradeId, price: price, qty: qty, commission: fee, commissionAsset: json["fee_asset"]?.stringValue ?? ""), side: side)
+            guard let side = json["side"]?.stringValue.flatMap(OrderSide.init),
+                let orderId = json["order_id"]?.int64Value,
+                let tradeId = json["trade_id"]?.int64Value, let price = json["price"]?.doubleValue,
+                let qty = json["qty"]?.doubleValue,
+                let fee = json["fee"]?.doubleValue
+            else { return nil }
+            self = .fill(
+                seq: seq, ts: ts, clientOrderId: id, orderId: orderId,
+                fill: Fill(
+                    tradeId: tradeId, price: price, qty: qty, commission: fee,
+                    commissionAsset: json["fee_asset"]?.stringValue ?? ""), side: side)
         case "done":
             self = .done(seq: seq, ts: ts, clientOrderId: id, status: json["status"]?.stringValue ?? "")
         default:
@@ -93,10 +111,14 @@ public final class TradeJournal: Journal {
             defer { lineStart = i + 1 }
             if i == lineStart { continue }
             guard let json = try? JSON.parse(bytes[lineStart..<i]), let entry = JournalEntry(json: json) else {
-                throw SystemError("journal", errno: EINVAL, detail: "\(path):\(lineNumber) is not a journal entry; move the file aside to start this symbol afresh")
+                throw SystemError(
+                    "journal", errno: EINVAL,
+                    detail:
+                        "\(path):\(lineNumber) is not a journal entry; move the file aside to start this symbol afresh")
             }
             if let last = entries.last, entry.seq <= last.seq {
-                throw SystemError("journal", errno: EINVAL, detail: "\(path):\(lineNumber): sequence \(entry.seq) after \(last.seq)")
+                throw SystemError(
+                    "journal", errno: EINVAL, detail: "\(path):\(lineNumber): sequence \(entry.seq) after \(last.seq)")
             }
             entries.append(entry)
         }
@@ -110,7 +132,9 @@ public final class TradeJournal: Journal {
     public func append(_ entry: JournalEntry) throws {
         if fd < 0 {
             try FileSystem.makeDirectories(FileSystem.directoryName(path))
-            fd = try retryingOnEINTR("open", detail: path) { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
+            fd = try retryingOnEINTR("open", detail: path) {
+                open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            }
         }
         try FileSystem.writeAll(fd, entry.json.serializedBytes() + [0x0A], detail: path)
         try retryingOnEINTR("fsync", detail: path) { fsync(fd) }

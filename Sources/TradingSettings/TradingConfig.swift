@@ -36,7 +36,8 @@ public struct TradingConfig: Equatable, Sendable {
         public var dailyLossLimit: Double
         /// No new entries for this long after a losing trade.
         public var lossCooldown: Double
-        public init(maxPositionNotional: Double, maxOrderNotional: Double, dailyLossLimit: Double, lossCooldown: Double) {
+        public init(maxPositionNotional: Double, maxOrderNotional: Double, dailyLossLimit: Double, lossCooldown: Double)
+        {
             self.maxPositionNotional = maxPositionNotional
             self.maxOrderNotional = maxOrderNotional
             self.dailyLossLimit = dailyLossLimit
@@ -72,8 +73,11 @@ public struct TradingConfig: Equatable, Sendable {
         public var strategy: Strategy
         public var risk: Risk
         public var recovery: Recovery
-        public init(symbol: String, baseAsset: String, quoteAsset: String, enabled: Bool, cycleInterval: Double, heartbeatTimeout: Double,
-                    initialCash: Double, orderNotional: Double, strategy: Strategy, risk: Risk, recovery: Recovery) {
+        public init(
+            symbol: String, baseAsset: String, quoteAsset: String, enabled: Bool, cycleInterval: Double,
+            heartbeatTimeout: Double,
+            initialCash: Double, orderNotional: Double, strategy: Strategy, risk: Risk, recovery: Recovery
+        ) {
             self.symbol = symbol
             self.baseAsset = baseAsset
             self.quoteAsset = quoteAsset
@@ -155,7 +159,10 @@ public struct TradingConfig: Equatable, Sendable {
         ConfigDocument.lookup(document, path) ?? ConfigDocument.lookup(document, "trading." + path)
     }
 
-    static let engineKeys = ["enabled", "cycle_interval", "heartbeat_timeout", "initial_cash", "order_notional", "strategy", "risk", "recovery"]
+    static let engineKeys = [
+        "enabled", "cycle_interval", "heartbeat_timeout", "initial_cash", "order_notional", "strategy", "risk",
+        "recovery",
+    ]
     public static let quoteAssets = ["USDT", "USDC", "FDUSD", "BUSD", "TUSD", "BTC", "ETH", "BNB", "EUR", "TRY"]
 
     /// Loads `trading.yaml` from a config directory (or the file itself).
@@ -170,15 +177,22 @@ public struct TradingConfig: Equatable, Sendable {
 
     static func parse(_ root: YAMLNode, file: String, baseDirectory: String) throws -> TradingConfig {
         let top = try MappingReader(root, file: file, path: "(top level)", allowed: ["trading"])
-        guard let tradingNode = top.value("trading") else { throw ConfigError(file, root, "missing the top-level 'trading:' mapping") }
-        let t = try MappingReader(tradingNode, file: file, path: "trading",
-                                  allowed: ["mode", "data_dir", "symbols", "engine_defaults", "exchange", "simulator"])
+        guard let tradingNode = top.value("trading") else {
+            throw ConfigError(file, root, "missing the top-level 'trading:' mapping")
+        }
+        let t = try MappingReader(
+            tradingNode, file: file, path: "trading",
+            allowed: ["mode", "data_dir", "symbols", "engine_defaults", "exchange", "simulator"])
         let mode = try t.oneOf("mode", ["paper"], default: "paper")
-        let defaults = t.value("engine_defaults") ?? YAMLNode(.mapping([]), line: tradingNode.line, column: tradingNode.column)
+        let defaults =
+            t.value("engine_defaults") ?? YAMLNode(.mapping([]), line: tradingNode.line, column: tradingNode.column)
         _ = try MappingReader(defaults, file: file, path: "trading.engine_defaults", allowed: engineKeys)
 
         var engines: [Engine] = []
-        guard let symbolsNode = t.value("symbols") else { throw t.error("symbols", "is required: a list of symbols like [BTCUSDT, ETHUSDT], or a mapping of symbol → overrides") }
+        guard let symbolsNode = t.value("symbols") else {
+            throw t.error(
+                "symbols", "is required: a list of symbols like [BTCUSDT, ETHUSDT], or a mapping of symbol → overrides")
+        }
         var entries: [(YAMLNode, YAMLNode?)] = []
         if let items = symbolsNode.sequence {
             entries = items.map { ($0, nil) }
@@ -188,11 +202,18 @@ public struct TradingConfig: Equatable, Sendable {
             throw t.error("symbols", "must be a list of symbols or a mapping of symbol → overrides")
         }
         for (keyNode, override) in entries {
-            guard let symbol = keyNode.scalarText else { throw ConfigError(file, keyNode, "a symbol must be a plain string like BTCUSDT") }
-            guard let (base, quote) = splitSymbol(symbol) else {
-                throw ConfigError(file, keyNode, "'\(symbol)' is not a spot symbol: use upper-case letters and digits ending in a quote asset (\(quoteAssets.joined(separator: ", "))), e.g. BTCUSDT")
+            guard let symbol = keyNode.scalarText else {
+                throw ConfigError(file, keyNode, "a symbol must be a plain string like BTCUSDT")
             }
-            if engines.contains(where: { $0.symbol == symbol }) { throw ConfigError(file, keyNode, "symbol '\(symbol)' is listed twice") }
+            guard let (base, quote) = splitSymbol(symbol) else {
+                throw ConfigError(
+                    file, keyNode,
+                    "'\(symbol)' is not a spot symbol: use upper-case letters and digits ending in a quote asset (\(quoteAssets.joined(separator: ", "))), e.g. BTCUSDT"
+                )
+            }
+            if engines.contains(where: { $0.symbol == symbol }) {
+                throw ConfigError(file, keyNode, "symbol '\(symbol)' is listed twice")
+            }
             let merged = override.map { merge(defaults, $0) } ?? defaults
             engines.append(try parseEngine(symbol, base: base, quote: quote, merged, file: file))
         }
@@ -201,9 +222,13 @@ public struct TradingConfig: Equatable, Sendable {
         let e = try t.child("exchange", allowed: ["base_url", "api_key", "timeout", "pool", "retry", "cache"])
         let baseURL = try e.string("base_url", default: "http://127.0.0.1:8081")
         guard baseURL.hasPrefix("http://") else {
-            throw e.error("base_url", "must be an http:// URL (TLS is not built in; put a local TLS proxy in front of a real exchange), got '\(baseURL)'")
+            throw e.error(
+                "base_url",
+                "must be an http:// URL (TLS is not built in; put a local TLS proxy in front of a real exchange), got '\(baseURL)'"
+            )
         }
-        let pool = try e.child("pool", allowed: ["min_connections", "max_connections", "connection_timeout", "idle_timeout"])
+        let pool = try e.child(
+            "pool", allowed: ["min_connections", "max_connections", "connection_timeout", "idle_timeout"])
         let retry = try e.child("retry", allowed: ["max_attempts", "base_delay", "max_delay"])
         let cache = try e.child("cache", allowed: ["ticker", "order_book", "klines"])
         let exchange = Exchange(
@@ -220,14 +245,20 @@ public struct TradingConfig: Equatable, Sendable {
             orderBookTTL: try cache.seconds("order_book", default: 1),
             klinesTTL: try cache.seconds("klines", default: 1))
         if exchange.minConnections > exchange.maxConnections {
-            throw pool.error("min_connections", "(\(exchange.minConnections)) is above max_connections (\(exchange.maxConnections))")
+            throw pool.error(
+                "min_connections", "(\(exchange.minConnections)) is above max_connections (\(exchange.maxConnections))")
         }
 
-        let s = try t.child("simulator", allowed: [
-            "host", "port", "seed", "speed", "taker_fee", "maker_fee", "balances", "weight_limit", "rate_window", "history_bars",
-            "faults", "replay", "markets",
-        ])
-        let f = try s.child("faults", allowed: ["latency_ms", "latency_jitter_ms", "error_rate", "drop_rate", "lose_reply_rate", "garbage_rate"])
+        let s = try t.child(
+            "simulator",
+            allowed: [
+                "host", "port", "seed", "speed", "taker_fee", "maker_fee", "balances", "weight_limit", "rate_window",
+                "history_bars",
+                "faults", "replay", "markets",
+            ])
+        let f = try s.child(
+            "faults",
+            allowed: ["latency_ms", "latency_jitter_ms", "error_rate", "drop_rate", "lose_reply_rate", "garbage_rate"])
         var faults = Faults()
         faults.latencyMs = try f.number("latency_ms", default: 0)
         faults.latencyJitterMs = try f.number("latency_jitter_ms", default: 0)
@@ -237,16 +268,22 @@ public struct TradingConfig: Equatable, Sendable {
         faults.garbageRate = try rate(f, "garbage_rate")
         var balances: [String: Double] = [:]
         for (asset, text) in try s.stringMap("balances") {
-            guard let amount = Double(text), amount.isFinite, amount >= 0 else { throw s.error("balances", "entry '\(asset)' must be a non-negative number, got '\(text)'") }
+            guard let amount = Double(text), amount.isFinite, amount >= 0 else {
+                throw s.error("balances", "entry '\(asset)' must be a non-negative number, got '\(text)'")
+            }
             balances[asset] = amount
         }
         if balances.isEmpty { balances = ["USDT": 1_000_000] }
         var markets: [String: Market] = [:]
         if let node = s.value("markets") {
-            guard let pairs = node.mapping else { throw s.error("markets", "must be a mapping of symbol → {price, volatility, tick_size, step_size}") }
+            guard let pairs = node.mapping else {
+                throw s.error("markets", "must be a mapping of symbol → {price, volatility, tick_size, step_size}")
+            }
             for pair in pairs {
                 let name = pair.key.scalarText ?? ""
-                let m = try MappingReader(pair.value, file: file, path: "trading.simulator.markets.\(name)", allowed: ["price", "volatility", "tick_size", "step_size"])
+                let m = try MappingReader(
+                    pair.value, file: file, path: "trading.simulator.markets.\(name)",
+                    allowed: ["price", "volatility", "tick_size", "step_size"])
                 markets[name] = Market(
                     price: m.has("price") ? try m.number("price", default: 1, minimum: 1e-9) : nil,
                     volatility: m.has("volatility") ? try m.number("volatility", default: 0.5) : nil,
@@ -279,7 +316,8 @@ public struct TradingConfig: Equatable, Sendable {
 
     /// `BTCUSDT` → (`BTC`, `USDT`), or nil when it is not a plausible spot symbol.
     public static func splitSymbol(_ symbol: String) -> (String, String)? {
-        guard (5...20).contains(symbol.count), symbol.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) else { return nil }
+        guard (5...20).contains(symbol.count), symbol.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) })
+        else { return nil }
         for quote in quoteAssets where symbol.hasSuffix(quote) && symbol.count > quote.count + 1 {
             return (String(symbol.dropLast(quote.count)), quote)
         }
@@ -292,7 +330,9 @@ public struct TradingConfig: Equatable, Sendable {
         return v
     }
 
-    static func parseEngine(_ symbol: String, base: String, quote: String, _ node: YAMLNode, file: String) throws -> Engine {
+    static func parseEngine(_ symbol: String, base: String, quote: String, _ node: YAMLNode, file: String) throws
+        -> Engine
+    {
         let path = "trading.symbols.\(symbol)"
         let m = try MappingReader(node, file: file, path: path, allowed: engineKeys)
         let st = try m.child("strategy", allowed: ["name", "fast", "slow", "interval"])
@@ -302,8 +342,11 @@ public struct TradingConfig: Equatable, Sendable {
             fast: try st.int("fast", default: 5, range: 1...10_000),
             slow: try st.int("slow", default: 20, range: 2...10_000),
             interval: try st.oneOf("interval", intervalNames, default: "1m"))
-        guard strategy.fast < strategy.slow else { throw st.error("fast", "(\(strategy.fast)) must be below slow (\(strategy.slow))") }
-        let r = try m.child("risk", allowed: ["max_position_notional", "max_order_notional", "daily_loss_limit", "loss_cooldown"])
+        guard strategy.fast < strategy.slow else {
+            throw st.error("fast", "(\(strategy.fast)) must be below slow (\(strategy.slow))")
+        }
+        let r = try m.child(
+            "risk", allowed: ["max_position_notional", "max_order_notional", "daily_loss_limit", "loss_cooldown"])
         let risk = Risk(
             maxPositionNotional: try r.number("max_position_notional", default: 2000),
             maxOrderNotional: try r.number("max_order_notional", default: 1000),
@@ -324,7 +367,10 @@ public struct TradingConfig: Equatable, Sendable {
             orderNotional: try m.number("order_notional", default: 500, minimum: 0.000001),
             strategy: strategy, risk: risk, recovery: recovery)
         if engine.orderNotional > risk.maxOrderNotional {
-            throw m.error("order_notional", "(\(engine.orderNotional)) is above risk.max_order_notional (\(risk.maxOrderNotional)); no order could pass the risk check")
+            throw m.error(
+                "order_notional",
+                "(\(engine.orderNotional)) is above risk.max_order_notional (\(risk.maxOrderNotional)); no order could pass the risk check"
+            )
         }
         return engine
     }

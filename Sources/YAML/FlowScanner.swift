@@ -35,7 +35,10 @@ struct FlowScanner {
         while i < chars.count {
             let c = chars[i]
             if let q = quote {
-                if q == "\"" && c == "\\" { i += 2; continue }
+                if q == "\"" && c == "\\" {
+                    i += 2
+                    continue
+                }
                 if c == q { quote = nil }
             } else if c == "\"" || c == "'" {
                 quote = c
@@ -57,7 +60,10 @@ struct FlowScanner {
         while i < chars.count {
             let c = chars[i]
             if let q = quote {
-                if q == "\"" && c == "\\" { i += 2; continue }
+                if q == "\"" && c == "\\" {
+                    i += 2
+                    continue
+                }
                 if c == q { quote = nil }
             } else if c == "\"" || c == "'" {
                 quote = c
@@ -73,7 +79,9 @@ struct FlowScanner {
     mutating func parseTopLevel() throws -> YAMLNode {
         skipSpaces()
         let node: YAMLNode
-        if index < chars.count, chars[index] == "[" || chars[index] == "{" || chars[index] == "\"" || chars[index] == "'" {
+        if index < chars.count,
+            chars[index] == "[" || chars[index] == "{" || chars[index] == "\"" || chars[index] == "'"
+        {
             node = try parseFlowValue(inFlow: false)
         } else {
             node = try parseBlockPlain()
@@ -122,18 +130,29 @@ struct FlowScanner {
         index += 1
         var items: [YAMLNode] = []
         skipSpaces()
-        if index < chars.count, chars[index] == "]" { index += 1; return YAMLNode(.sequence([]), line: line, column: column) }
+        if index < chars.count, chars[index] == "]" {
+            index += 1
+            return YAMLNode(.sequence([]), line: line, column: column)
+        }
         while true {
             items.append(try parseFlowValue(inFlow: true))
             skipSpaces()
-            guard index < chars.count else { throw YAMLError(message: "unterminated flow sequence (missing ']')", line: line, column: column) }
+            guard index < chars.count else {
+                throw YAMLError(message: "unterminated flow sequence (missing ']')", line: line, column: column)
+            }
             if chars[index] == "," {
                 index += 1
                 skipSpaces()
-                if index < chars.count, chars[index] == "]" { index += 1; break }
+                if index < chars.count, chars[index] == "]" {
+                    index += 1
+                    break
+                }
                 continue
             }
-            if chars[index] == "]" { index += 1; break }
+            if chars[index] == "]" {
+                index += 1
+                break
+            }
             throw error("expected ',' or ']' in flow sequence")
         }
         return YAMLNode(.sequence(items), line: line, column: column)
@@ -145,7 +164,10 @@ struct FlowScanner {
         var pairs: [YAMLNode.Pair] = []
         var seen: Set<String> = []
         skipSpaces()
-        if index < chars.count, chars[index] == "}" { index += 1; return YAMLNode(.mapping([]), line: line, column: column) }
+        if index < chars.count, chars[index] == "}" {
+            index += 1
+            return YAMLNode(.mapping([]), line: line, column: column)
+        }
         while true {
             skipSpaces()
             let key = try parseFlowValue(inFlow: true)
@@ -163,14 +185,22 @@ struct FlowScanner {
             }
             pairs.append(YAMLNode.Pair(key: key, value: value))
             skipSpaces()
-            guard index < chars.count else { throw YAMLError(message: "unterminated flow mapping (missing '}')", line: line, column: column) }
+            guard index < chars.count else {
+                throw YAMLError(message: "unterminated flow mapping (missing '}')", line: line, column: column)
+            }
             if chars[index] == "," {
                 index += 1
                 skipSpaces()
-                if index < chars.count, chars[index] == "}" { index += 1; break }
+                if index < chars.count, chars[index] == "}" {
+                    index += 1
+                    break
+                }
                 continue
             }
-            if chars[index] == "}" { index += 1; break }
+            if chars[index] == "}" {
+                index += 1
+                break
+            }
             throw error("expected ',' or '}' in flow mapping")
         }
         return YAMLNode(.mapping(pairs), line: line, column: column)
@@ -206,7 +236,11 @@ struct FlowScanner {
             let c = chars[index]
             index += 1
             if c == quote {
-                if quote == "'" && index < chars.count && chars[index] == "'" { out.append("'"); index += 1; continue }
+                if quote == "'" && index < chars.count && chars[index] == "'" {
+                    out.append("'")
+                    index += 1
+                    continue
+                }
                 return YAMLNode(.scalar(out, quoted: true), line: line, column: column)
             }
             if quote == "\"" && c == "\\" {
@@ -224,7 +258,9 @@ struct FlowScanner {
                 case " ": out.append(" ")
                 case "x", "u", "U":
                     let width = e == "x" ? 2 : e == "u" ? 4 : 8
-                    guard index + width <= chars.count, let v = UInt32(String(chars[index..<index + width]), radix: 16), let u = Unicode.Scalar(v) else {
+                    guard index + width <= chars.count, let v = UInt32(String(chars[index..<index + width]), radix: 16),
+                        let u = Unicode.Scalar(v)
+                    else {
                         throw error("invalid \\\(e) escape")
                     }
                     out.unicodeScalars.append(u)

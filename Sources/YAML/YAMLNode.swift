@@ -36,15 +36,24 @@ public struct YAMLNode: Equatable, Sendable {
         return quoted ? .string(text) : YAMLNode.resolve(text)
     }
 
-    public var mapping: [Pair]? { if case .mapping(let pairs) = kind { return pairs }; return nil }
-    public var sequence: [YAMLNode]? { if case .sequence(let items) = kind { return items }; return nil }
+    public var mapping: [Pair]? {
+        if case .mapping(let pairs) = kind { return pairs }
+        return nil
+    }
+    public var sequence: [YAMLNode]? {
+        if case .sequence(let items) = kind { return items }
+        return nil
+    }
 
     /// The mapping value for `key`, if this node is a mapping that has it.
     public subscript(key: String) -> YAMLNode? {
         mapping?.first { $0.key.scalarText == key }?.value
     }
 
-    public var scalarText: String? { if case .scalar(let text, _) = kind { return text }; return nil }
+    public var scalarText: String? {
+        if case .scalar(let text, _) = kind { return text }
+        return nil
+    }
 
     public static func resolve(_ text: String) -> Scalar {
         switch text {
@@ -74,13 +83,19 @@ public struct YAMLNode: Equatable, Sendable {
         var chars = Array(text.utf8)[...]
         func digits() -> Int {
             var n = 0
-            while let c = chars.first, c >= 48 && c <= 57 { chars = chars.dropFirst(); n += 1 }
+            while let c = chars.first, c >= 48 && c <= 57 {
+                chars = chars.dropFirst()
+                n += 1
+            }
             return n
         }
         if chars.first == UInt8(ascii: "-") || chars.first == UInt8(ascii: "+") { chars = chars.dropFirst() }
         let whole = digits()
         var fraction = 0
-        if chars.first == UInt8(ascii: ".") { chars = chars.dropFirst(); fraction = digits() }
+        if chars.first == UInt8(ascii: ".") {
+            chars = chars.dropFirst()
+            fraction = digits()
+        }
         if whole == 0 && fraction == 0 { return false }
         if chars.first == UInt8(ascii: "e") || chars.first == UInt8(ascii: "E") {
             chars = chars.dropFirst()

@@ -30,7 +30,8 @@ public struct YAMLParser {
             let indent = rawLine.prefix { $0 == " " }.count
             let rest = rawLine.dropFirst(indent)
             if rest.first == "\t" && !rest.allSatisfy({ $0 == " " || $0 == "\t" }) {
-                throw YAMLError(message: "tab used for indentation; indent with spaces", line: number, column: indent + 1)
+                throw YAMLError(
+                    message: "tab used for indentation; indent with spaces", line: number, column: indent + 1)
             }
             lines.append(Line(number: number, indent: indent, text: rest))
         }
@@ -38,7 +39,8 @@ public struct YAMLParser {
     }
 
     func isDocumentMarker(_ line: Line) -> Bool {
-        line.indent == 0 && (line.text == "---" || line.text.hasPrefix("--- ") || line.text == "..." || line.text.hasPrefix("... "))
+        line.indent == 0
+            && (line.text == "---" || line.text.hasPrefix("--- ") || line.text == "..." || line.text.hasPrefix("... "))
     }
 
     mutating func skipBlank() {
@@ -55,7 +57,9 @@ public struct YAMLParser {
             if line.indent == 0 && (line.text == "---" || line.text.hasPrefix("--- ")) {
                 let rest = line.text.dropFirst(3).drop { $0 == " " }
                 if !rest.isEmpty && rest.first != "#" {
-                    throw YAMLError(message: "content after '---' is not supported; start the document on the next line", line: line.number, column: 5)
+                    throw YAMLError(
+                        message: "content after '---' is not supported; start the document on the next line",
+                        line: line.number, column: 5)
                 }
                 cursor += 1
                 skipBlank()
@@ -67,9 +71,11 @@ public struct YAMLParser {
         if cursor < lines.count {
             let line = lines[cursor]
             if isDocumentMarker(line) {
-                throw YAMLError(message: "several documents in one file are not supported", line: line.number, column: 1)
+                throw YAMLError(
+                    message: "several documents in one file are not supported", line: line.number, column: 1)
             }
-            throw YAMLError(message: "unexpected content (check the indentation)", line: line.number, column: line.indent + 1)
+            throw YAMLError(
+                message: "unexpected content (check the indentation)", line: line.number, column: line.indent + 1)
         }
         return root
     }
@@ -94,7 +100,8 @@ public struct YAMLParser {
         let chars = Array(text)
         if let first = chars.first {
             if first == "?" && (chars.count == 1 || chars[1] == " ") {
-                throw YAMLError(message: "complex mapping keys ('?') are not supported", line: line.number, column: line.indent + 1)
+                throw YAMLError(
+                    message: "complex mapping keys ('?') are not supported", line: line.number, column: line.indent + 1)
             }
             if first == "[" || first == "{" { return nil }
         }
@@ -102,9 +109,15 @@ public struct YAMLParser {
         if let q = chars.first, q == "\"" || q == "'" {
             i = 1
             while i < chars.count {
-                if q == "\"" && chars[i] == "\\" { i += 2; continue }
+                if q == "\"" && chars[i] == "\\" {
+                    i += 2
+                    continue
+                }
                 if chars[i] == q {
-                    if q == "'" && i + 1 < chars.count && chars[i + 1] == "'" { i += 2; continue }
+                    if q == "'" && i + 1 < chars.count && chars[i + 1] == "'" {
+                        i += 2
+                        continue
+                    }
                     break
                 }
                 i += 1
@@ -135,7 +148,9 @@ public struct YAMLParser {
                 throw YAMLError(message: "unexpected indentation", line: line.number, column: line.indent + 1)
             }
             if isSequenceEntry(line.text) {
-                throw YAMLError(message: "a sequence entry where a mapping key was expected", line: line.number, column: line.indent + 1)
+                throw YAMLError(
+                    message: "a sequence entry where a mapping key was expected", line: line.number,
+                    column: line.indent + 1)
             }
             guard let colon = try mappingColon(in: line.text, line: line) else {
                 throw YAMLError(message: "expected 'key: value'", line: line.number, column: line.indent + 1)
@@ -144,7 +159,9 @@ public struct YAMLParser {
             let key = try parseKey(keyText, line: line)
             if let text = key.scalarText {
                 if let previous = seen[text] {
-                    throw YAMLError(message: "duplicate key '\(text)' (first defined on line \(previous))", line: line.number, column: line.indent + 1)
+                    throw YAMLError(
+                        message: "duplicate key '\(text)' (first defined on line \(previous))", line: line.number,
+                        column: line.indent + 1)
                 }
                 seen[text] = line.number
             }
@@ -154,9 +171,11 @@ public struct YAMLParser {
             cursor += 1
             let value: YAMLNode
             if valueText.isEmpty || valueText.first == "#" {
-                value = try parseNestedValue(parentIndent: indent, line: line, column: valueColumn, allowSameIndentSequence: true)
+                value = try parseNestedValue(
+                    parentIndent: indent, line: line, column: valueColumn, allowSameIndentSequence: true)
             } else if valueText.first == "|" || valueText.first == ">" {
-                value = try parseBlockScalar(header: valueText, parentIndent: indent, line: line.number, column: valueColumn)
+                value = try parseBlockScalar(
+                    header: valueText, parentIndent: indent, line: line.number, column: valueColumn)
             } else {
                 value = try parseInline(valueText, line: line.number, column: valueColumn, continuation: indent)
             }
@@ -166,11 +185,15 @@ public struct YAMLParser {
     }
 
     /// The value of `key:` with nothing after the colon: an indented block, or null.
-    mutating func parseNestedValue(parentIndent: Int, line: Line, column: Int, allowSameIndentSequence: Bool) throws -> YAMLNode {
+    mutating func parseNestedValue(parentIndent: Int, line: Line, column: Int, allowSameIndentSequence: Bool) throws
+        -> YAMLNode
+    {
         skipBlank()
         if cursor < lines.count {
             let next = lines[cursor]
-            if next.indent > parentIndent || (allowSameIndentSequence && next.indent == parentIndent && isSequenceEntry(next.text)) {
+            if next.indent > parentIndent
+                || (allowSameIndentSequence && next.indent == parentIndent && isSequenceEntry(next.text))
+            {
                 return try parseNode(minIndent: next.indent)
             }
         }
@@ -207,14 +230,19 @@ public struct YAMLParser {
             let restIndent = line.indent + (line.text.count - rest.count)
             if rest.isEmpty || rest.first == "#" {
                 cursor += 1
-                items.append(try parseNestedValue(parentIndent: indent, line: line, column: line.indent + 2, allowSameIndentSequence: false))
-            } else if try isSequenceEntry(rest) || mappingColon(in: rest, line: Line(number: line.number, indent: restIndent, text: rest)) != nil {
+                items.append(
+                    try parseNestedValue(
+                        parentIndent: indent, line: line, column: line.indent + 2, allowSameIndentSequence: false))
+            } else if try isSequenceEntry(rest)
+                || mappingColon(in: rest, line: Line(number: line.number, indent: restIndent, text: rest)) != nil
+            {
                 // "- key: value" or "- - x": the rest of the line opens a nested block at its own column.
                 lines[cursor] = Line(number: line.number, indent: restIndent, text: rest)
                 items.append(try parseNode(minIndent: restIndent))
             } else if rest.first == "|" || rest.first == ">" {
                 cursor += 1
-                items.append(try parseBlockScalar(header: rest, parentIndent: indent, line: line.number, column: restIndent + 1))
+                items.append(
+                    try parseBlockScalar(header: rest, parentIndent: indent, line: line.number, column: restIndent + 1))
             } else {
                 cursor += 1
                 items.append(try parseInline(rest, line: line.number, column: restIndent + 1, continuation: indent))
@@ -229,7 +257,9 @@ public struct YAMLParser {
         var chars = Array(text)
         var positions = (0..<chars.count).map { (line, column + $0) }
         if let first = chars.first, first == "[" || first == "{" {
-            while !FlowScanner.isBalanced(chars), cursor < lines.count, lines[cursor].indent > continuation || lines[cursor].isBlank {
+            while !FlowScanner.isBalanced(chars), cursor < lines.count,
+                lines[cursor].indent > continuation || lines[cursor].isBlank
+            {
                 let next = lines[cursor]
                 cursor += 1
                 chars.append(" ")
@@ -248,7 +278,13 @@ public struct YAMLParser {
         var chomp: Character = " "
         var explicitIndent: Int?
         for c in header.dropFirst() {
-            if c == "-" || c == "+" { chomp = c } else if let d = c.wholeNumberValue, d > 0 { explicitIndent = d } else if c == " " || c == "#" { break } else {
+            if c == "-" || c == "+" {
+                chomp = c
+            } else if let d = c.wholeNumberValue, d > 0 {
+                explicitIndent = d
+            } else if c == " " || c == "#" {
+                break
+            } else {
                 throw YAMLError(message: "invalid block scalar header '\(header)'", line: line, column: column)
             }
         }
@@ -271,7 +307,10 @@ public struct YAMLParser {
             cursor += 1
         }
         var trailingBlank = 0
-        while let last = raw.last, last.isEmpty { raw.removeLast(); trailingBlank += 1 }
+        while let last = raw.last, last.isEmpty {
+            raw.removeLast()
+            trailingBlank += 1
+        }
         var text = ""
         if folded {
             // A single line break folds to a space; each blank line stands for one "\n";

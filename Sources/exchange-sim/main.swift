@@ -23,8 +23,13 @@ var configPath = Environment.get("SUPERBOT_CONFIG_DIR") ?? "config"
 var overrides: [(String, String)] = []
 var arguments = CommandLine.arguments.dropFirst()
 while let arg = arguments.popFirst() {
-    if arg == "-h" || arg == "--help" { print(usage); exit(0) }
-    guard arg.hasPrefix("--"), let value = arguments.popFirst() else { fail("unknown or incomplete option '\(arg)'\n\(usage)") }
+    if arg == "-h" || arg == "--help" {
+        print(usage)
+        exit(0)
+    }
+    guard arg.hasPrefix("--"), let value = arguments.popFirst() else {
+        fail("unknown or incomplete option '\(arg)'\n\(usage)")
+    }
     if arg == "--config" { configPath = value } else { overrides.append((arg, value)) }
 }
 
@@ -39,7 +44,9 @@ do {
 }
 for (flag, value) in overrides {
     func number() -> Double {
-        guard let v = Double(value), v.isFinite, v >= 0 else { fail("\(flag) needs a non-negative number, got '\(value)'") }
+        guard let v = Double(value), v.isFinite, v >= 0 else {
+            fail("\(flag) needs a non-negative number, got '\(value)'")
+        }
         return v
     }
     func probability() -> Double {
@@ -73,7 +80,9 @@ serve(sim, symbols)
 
 /// Runs the simulator on one event loop until SIGTERM/SIGINT.
 func serve(_ sim: TradingConfig.Simulator, _ symbols: [String]) -> Never {
-    let logger = Logger(label: "exchange-sim", sinks: [JSONLinesFileSink(directory: Environment.get("SUPERBOT_LOG_DIR") ?? "logs", prefix: "exchange-sim")])
+    let logger = Logger(
+        label: "exchange-sim",
+        sinks: [JSONLinesFileSink(directory: Environment.get("SUPERBOT_LOG_DIR") ?? "logs", prefix: "exchange-sim")])
     let exchange: SimulatedExchange
     do {
         exchange = try SimulatedExchange(config: sim, symbols: symbols, now: Clock.wall())
@@ -84,7 +93,9 @@ func serve(_ sim: TradingConfig.Simulator, _ symbols: [String]) -> Never {
     let server: HTTPServer
     do {
         loop = try EventLoop()
-        server = try HTTPServer(loop: loop, host: sim.host, port: UInt16(sim.port), errorResponse: SimulatedExchange.parseErrorResponse) { request, writer in
+        server = try HTTPServer(
+            loop: loop, host: sim.host, port: UInt16(sim.port), errorResponse: SimulatedExchange.parseErrorResponse
+        ) { request, writer in
             switch exchange.handle(request, now: Clock.wall()) {
             case .respond(let response): writer.respond(response)
             case .drop: writer.drop()
@@ -116,8 +127,17 @@ func serve(_ sim: TradingConfig.Simulator, _ symbols: [String]) -> Never {
         loop.schedule(after: 0.1) { tick() }
     }
     tick()
-    logger.info("listening", ["port": .number(Double(server.port)), "symbols": .number(Double(symbols.count)), "seed": .number(Double(sim.seed)), "speed": .number(sim.speed)])
-    try? FileSystem.writeAll(1, Array("exchange-sim listening on http://\(sim.host):\(server.port) (\(symbols.count) symbols, seed \(sim.seed), speed \(sim.speed)×)\n".utf8))
+    logger.info(
+        "listening",
+        [
+            "port": .number(Double(server.port)), "symbols": .number(Double(symbols.count)),
+            "seed": .number(Double(sim.seed)), "speed": .number(sim.speed),
+        ])
+    try? FileSystem.writeAll(
+        1,
+        Array(
+            "exchange-sim listening on http://\(sim.host):\(server.port) (\(symbols.count) symbols, seed \(sim.seed), speed \(sim.speed)×)\n"
+                .utf8))
     loop.run()
     server.close()
     exit(0)

@@ -26,8 +26,13 @@ while let arg = arguments.popFirst() {
         exit(64)
     }
 }
-let serveList = serve, echoList = echo, beat = heartbeat, beatFor = heartbeatFor, delay = slow
-let topic = publishTopic, count = publishCount
+let serveList = serve
+let echoList = echo
+let beat = heartbeat
+let beatFor = heartbeatFor
+let delay = slow
+let topic = publishTopic
+let count = publishCount
 
 let runtime = ModuleRuntime()
 runtime.onShutdown {
@@ -56,7 +61,9 @@ let code = await runtime.run { rt in
     if !echoList.isEmpty {
         let stream = try rt.subscribe(echoList)
         for await message in stream {
-            rt.publish("echo." + message.topic, ["data": message.data, "source": .string(message.source), "seq": JSON(message.seq)])
+            rt.publish(
+                "echo." + message.topic,
+                ["data": message.data, "source": .string(message.source), "seq": JSON(message.seq)])
         }
     }
     try await Task.sleep(for: .seconds(1_000_000))

@@ -63,7 +63,10 @@ if startDelay > 0 { Clock.sleep(startDelay) }
 var listener: Int32 = -1
 if let httpPort {
     listener = (try? Socket.listenTCP(host: "127.0.0.1", port: httpPort)) ?? -1
-    if listener < 0 { say("cannot listen on \(httpPort)"); exit(70) }
+    if listener < 0 {
+        say("cannot listen on \(httpPort)")
+        exit(70)
+    }
 }
 while true {
     if let exitAfter, Clock.monotonic() - started >= exitAfter {

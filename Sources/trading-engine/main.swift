@@ -25,7 +25,9 @@ while let arg = arguments.popFirst() {
         let mode = arguments.popFirst() ?? ""
         guard mode == "paper" else { fail("only --mode paper is supported (got '\(mode)'): SuperBot trades on paper") }
     case "-h", "--help":
-        print("usage: trading-engine [--config DIR|FILE] [--mode paper]\nReads trading.yaml; runs one engine per symbol under the SuperBot daemon.")
+        print(
+            "usage: trading-engine [--config DIR|FILE] [--mode paper]\nReads trading.yaml; runs one engine per symbol under the SuperBot daemon."
+        )
         exit(0)
     default: fail("unknown option '\(arg)'")
     }
@@ -45,18 +47,23 @@ do { client = try ExchangeClient(ExchangeClient.Settings(config.exchange)) } cat
 
 let runtime = ModuleRuntime()
 let logDirectory = Environment.get("SUPERBOT_LOG_DIR") ?? "logs"
-let manager = EngineManager(config: config, exchange: client, logDirectory: logDirectory, events: BusPublisher(runtime: runtime))
+let manager = EngineManager(
+    config: config, exchange: client, logDirectory: logDirectory, events: BusPublisher(runtime: runtime))
 let faultsAllowed = Environment.get("SUPERBOT_ENGINE_FAULTS") == "1"
 
 let code = await runtime.run { rt in
-    for (method, handler) in EngineMethods.table(manager: manager, client: client, faults: faultsAllowed) { rt.register(method, handler) }
+    for (method, handler) in EngineMethods.table(manager: manager, client: client, faults: faultsAllowed) {
+        rt.register(method, handler)
+    }
     rt.onShutdown {
         await manager.stopAll()
         client.shutdown()
     }
     rt.declareLogs(["symbol": EngineManager.logTemplate(directory: logDirectory)])
     rt.startHeartbeat(every: 2)
-    rt.logger.info("trading engine starting", ["symbols": JSON(config.engines.count), "exchange": .string(config.exchange.baseURL)])
+    rt.logger.info(
+        "trading engine starting",
+        ["symbols": JSON(config.engines.count), "exchange": .string(config.exchange.baseURL)])
     await manager.startAll()
     try await Task.sleep(for: .seconds(1_000_000_000))
 }

@@ -22,15 +22,24 @@ import Testing
 
     @Test(arguments: [1, 1000])
     func conflictingLengthsAndDoubleFramingAreRefused(chunk: Int) {
-        #expect(firstError("POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nhello", chunk: chunk)?.status == 400)
-        #expect(firstError("POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", chunk: chunk)?.status == 400)
-        #expect(firstError("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", chunk: chunk)?.status == 501)
+        #expect(
+            firstError("POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nhello", chunk: chunk)?.status
+                == 400)
+        #expect(
+            firstError(
+                "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", chunk: chunk)?
+                .status == 400)
+        #expect(
+            firstError(
+                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                chunk: chunk)?.status == 501)
     }
 
     @Test(arguments: [1, 1000])
     func repeatedEqualLengthsAreOneLength(chunk: Int) throws {
         var parser = HTTPParser(.request)
-        let bytes = Array("POST / HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nokGET / HTTP/1.1\r\n\r\n".utf8)
+        let bytes = Array(
+            "POST / HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nokGET / HTTP/1.1\r\n\r\n".utf8)
         var requests: [HTTPRequest] = []
         var i = 0
         while i < bytes.count {
@@ -53,6 +62,9 @@ import Testing
         response.headers.add("Content-Length", "99")
         response.headers.add("Connection", "keep-alive")
         let text = String(decoding: response.serialized(keepAlive: false), as: UTF8.self)
-        #expect(text == "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+        #expect(
+            text
+                == "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"
+        )
     }
 }

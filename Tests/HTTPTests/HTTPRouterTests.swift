@@ -24,7 +24,8 @@ import Testing
         #expect(one?.0 == "one" && one?.1 == ["symbol": "BTCUSDT"])
         let act = found(r.match(method: "POST", path: "/engines/restart/ETH%55SDT"))
         #expect(act?.1 == ["action": "restart", "symbol": "ETHUSDT"])
-        #expect(found(r.match(method: "GET", path: "/engines/status/"))?.0 == "all", "a trailing slash is the same path")
+        #expect(
+            found(r.match(method: "GET", path: "/engines/status/"))?.0 == "all", "a trailing slash is the same path")
     }
 
     @Test func aLiteralSegmentWinsOverAParameter() {

@@ -6,13 +6,16 @@ import SystemKit
 import Testing
 
 /// A server on port 0 with a few routes, on a loop thread of its own.
-func startServer(_ limits: HTTPServer.Limits = HTTPServer.Limits(), _ extra: ((HTTPRequest, HTTPResponseWriter) -> Bool)? = nil) throws -> LoopThread<HTTPServer> {
+func startServer(
+    _ limits: HTTPServer.Limits = HTTPServer.Limits(), _ extra: ((HTTPRequest, HTTPResponseWriter) -> Bool)? = nil
+) throws -> LoopThread<HTTPServer> {
     try LoopThread { loop in
         try HTTPServer(loop: loop, host: "127.0.0.1", port: 0, limits: limits) { request, writer in
             if let extra, extra(request, writer) { return }
             switch request.path {
             case "/ping": writer.respond(.text("pong"))
-            case "/echo": writer.respond(HTTPResponse(status: 200, contentType: "application/octet-stream", body: request.body))
+            case "/echo":
+                writer.respond(HTTPResponse(status: 200, contentType: "application/octet-stream", body: request.body))
             default: writer.respond(.text("no route", status: 404))
             }
         }
@@ -61,7 +64,9 @@ func startServer(_ limits: HTTPServer.Limits = HTTPServer.Limits(), _ extra: ((H
         var stalls = 0
         while Clock.monotonic() < deadline && stalls < 50 {
             let offset = sent % batch.count
-            let n = batch.withUnsafeBytes { send(client.fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = batch.withUnsafeBytes {
+                send(client.fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if n > 0 {
                 sent += n
                 stalls = 0
@@ -194,11 +199,12 @@ func startServer(_ limits: HTTPServer.Limits = HTTPServer.Limits(), _ extra: ((H
         try client.send("GET /events HTTP/1.1\r\n\r\n")
         var received: [UInt8] = []
         let wanted = "id: 7\nevent: module\ndata: {\"a\":1}\ndata: second line\n\n"
-        #expect(waitUntil(5) {
-            received += client.readSome()
-            let text = String(decoding: received, as: UTF8.self)
-            return text.contains(wanted) && text.contains(": heartbeat\n\n")
-        })
+        #expect(
+            waitUntil(5) {
+                received += client.readSome()
+                let text = String(decoding: received, as: UTF8.self)
+                return text.contains(wanted) && text.contains(": heartbeat\n\n")
+            })
         #expect(String(decoding: received, as: UTF8.self).contains("Content-Type: text/event-stream"))
         close(client.fd)
         #expect(waitUntil(5) { closed.isSet })

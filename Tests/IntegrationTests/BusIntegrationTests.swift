@@ -1,8 +1,8 @@
 import Glibc
 import JSON
 import RPC
-import SystemKit
 import SuperBotTesting
+import SystemKit
 import Testing
 
 /// The bus relayed by the real daemon between real processes, and modules on the runtime.
@@ -22,7 +22,8 @@ struct BusIntegrationTests {
     }
 
     @Test func relayKeepsEachPublishersOrder() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 p1: {command: superbot-fixture-module, args: [--publish, ticks.a, --count, "3000"], start_seconds: 0}
@@ -47,21 +48,24 @@ struct BusIntegrationTests {
     }
 
     @Test func slowSubscriberLosesTheOldestAndNobodyElseWaits() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules: {}
               ipc: {subscriber_queue: 100}
             """)
         try h.startDaemon()
         let slow = try RawClient(h.socketPath)
-        try slow.send("{\"jsonrpc\":\"2.0\",\"method\":\"bus.subscribe\",\"params\":{\"pattern\":\"flood.>\"},\"id\":1}\n")
+        try slow.send(
+            "{\"jsonrpc\":\"2.0\",\"method\":\"bus.subscribe\",\"params\":{\"pattern\":\"flood.>\"},\"id\":1}\n")
         #expect(slow.readJSON()?["result"] != nil)
         let fast = try subscriber(h, ["flood.>"])
         let publisher = try RawClient(h.socketPath)
         let pad = String(repeating: "x", count: 1000)
         var chunk = ""
         for i in 0..<20_000 {
-            chunk += "{\"jsonrpc\":\"2.0\",\"method\":\"bus.publish\",\"params\":{\"topic\":\"flood.x\",\"data\":{\"n\":\(i),\"pad\":\"\(pad)\"}}}\n"
+            chunk +=
+                "{\"jsonrpc\":\"2.0\",\"method\":\"bus.publish\",\"params\":{\"topic\":\"flood.x\",\"data\":{\"n\":\(i),\"pad\":\"\(pad)\"}}}\n"
             if i % 100 == 99 {
                 try publisher.send(chunk)
                 chunk = ""
@@ -97,7 +101,8 @@ struct BusIntegrationTests {
     }
 
     @Test func methodRoutingAnswersTimesOutAndSaysWhoServes() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 svc: {command: superbot-fixture-module, args: [--serve, fixture.echo], start_seconds: 0}
@@ -128,7 +133,8 @@ struct BusIntegrationTests {
         }
         // A serving client that disconnects mid-request: the caller hears why at once.
         let flaky = try RawClient(h.socketPath)
-        try flaky.send("{\"jsonrpc\":\"2.0\",\"method\":\"rpc.register\",\"params\":{\"methods\":[\"flaky.thing\"]},\"id\":1}\n")
+        try flaky.send(
+            "{\"jsonrpc\":\"2.0\",\"method\":\"rpc.register\",\"params\":{\"methods\":[\"flaky.thing\"]},\"id\":1}\n")
         #expect(flaky.readJSON()?["result"] != nil)
         let caller = try RawClient(h.socketPath)
         try caller.send("{\"jsonrpc\":\"2.0\",\"method\":\"flaky.thing\",\"id\":5}\n")
@@ -136,7 +142,8 @@ struct BusIntegrationTests {
         close(flaky.fd)
         let failed = caller.readJSON()
         #expect(failed?["id"] == 5)
-        #expect(failed?["error"]?["message"]?.stringValue?.contains("disconnected before answering 'flaky.thing'") == true)
+        #expect(
+            failed?["error"]?["message"]?.stringValue?.contains("disconnected before answering 'flaky.thing'") == true)
 
         _ = try h.call("module.stop", ["name": "svc"])
         do {
@@ -149,7 +156,8 @@ struct BusIntegrationTests {
     }
 
     @Test func missedHeartbeatsRestartTheModule() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 hb:
@@ -168,7 +176,8 @@ struct BusIntegrationTests {
     }
 
     @Test func runtimeReconnectsAfterTheDaemonRestartsAndKeepsItsSubscriptions() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 svc: {command: superbot-fixture-module, args: [--serve, fixture.echo, --echo, "in.>"], start_seconds: 0}
@@ -180,7 +189,9 @@ struct BusIntegrationTests {
         h.killDaemonHard()
         try h.startDaemon()
         #expect(h.pid("svc") == pid, "adopted, not restarted")
-        #expect(waitUntil(10) { (try? h.call("fixture.echo"))?["pid"]?.intValue == Int(pid) }, "re-registered after reconnecting")
+        #expect(
+            waitUntil(10) { (try? h.call("fixture.echo"))?["pid"]?.intValue == Int(pid) },
+            "re-registered after reconnecting")
         let sub = try subscriber(h, ["echo.>"])
         #expect(waitUntil(10) { (try? h.call("monitoring.metrics"))?["bus.subscriptions"]?.intValue == 2 })
         _ = try h.call("bus.publish", ["topic": "in.x", "data": ["v": 7]])
@@ -193,7 +204,8 @@ struct BusIntegrationTests {
     }
 
     @Test func daemonPublishesSystemEvents() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 crasher: {command: superbot-fixture, args: [--exit-after, "0.2", --code, "2"], start_seconds: 0, restart_delay: 0.1, max_restart_attempts: 1}
@@ -206,7 +218,9 @@ struct BusIntegrationTests {
             let m = try nextBusMessage(events)
             topics.append(m["topic"]?.stringValue ?? "?")
             #expect(m["source"] == "daemon")
-            if m["topic"] == "module.failed" { #expect(m["data"]?["reason"]?.stringValue?.contains("exited with code 2") == true) }
+            if m["topic"] == "module.failed" {
+                #expect(m["data"]?["reason"]?.stringValue?.contains("exited with code 2") == true)
+            }
         }
         #expect(topics == ["module.started", "module.crashed", "module.restarted", "module.crashed", "module.failed"])
         _ = try h.call("daemon.reload_config")
@@ -219,9 +233,11 @@ struct BusIntegrationTests {
         let h = try Harness("daemon:\n  modules: {}\n")
         try h.startDaemon()
         let out = h.dir + "/sub.out"
-        let cli = try Spawner.spawn(SpawnRequest(
-            executable: Harness.binary("superbot-cli"), arguments: ["superbot-cli", "--socket", h.socketPath, "bus", "sub", "x.>"],
-            environment: Environment.all(), workingDirectory: h.dir, outputPath: out))
+        let cli = try Spawner.spawn(
+            SpawnRequest(
+                executable: Harness.binary("superbot-cli"),
+                arguments: ["superbot-cli", "--socket", h.socketPath, "bus", "sub", "x.>"],
+                environment: Environment.all(), workingDirectory: h.dir, outputPath: out))
         defer {
             kill(cli, SIGKILL)
             _ = Harness.waitForExit(cli, timeout: 5)

@@ -7,7 +7,8 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct CLITests {
     @Test func statusStartStopRestartAndExitCodes() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 web: {command: superbot-fixture, start_seconds: 0}

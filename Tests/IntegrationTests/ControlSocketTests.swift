@@ -1,8 +1,8 @@
 import Glibc
 import JSON
 import RPC
-import SystemKit
 import SuperBotTesting
+import SystemKit
 import Testing
 
 /// JSON-RPC over the real socket: spec behaviour, hostile clients, many clients.
@@ -32,7 +32,9 @@ struct ControlSocketTests {
         #expect(notFound?["error"]?["code"] == -32001)
         #expect(notFound?["error"]?["message"]?.stringValue?.contains("did you mean 'worker'") == true)
         try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\"}\n")  // a notification: no reply
-        try c.send("[{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\",\"id\":\"a\"},7,{\"jsonrpc\":\"2.0\",\"method\":\"module.list\"},{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"id\":\"b\"}]\n")
+        try c.send(
+            "[{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\",\"id\":\"a\"},7,{\"jsonrpc\":\"2.0\",\"method\":\"module.list\"},{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"id\":\"b\"}]\n"
+        )
         let batch = try #require(c.readJSON()?.arrayValue)
         #expect(batch.count == 3)
         #expect(batch[0]["id"] == "a" && batch[0]["result"]?["pid"] != nil)
@@ -49,7 +51,9 @@ struct ControlSocketTests {
         let h = try Harness(Self.config)
         try h.startDaemon()
         let c = try RawClient(h.socketPath)
-        try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\",\"params\":{\"pad\":\"" + String(repeating: "x", count: 10_000))
+        try c.send(
+            "{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\",\"params\":{\"pad\":\""
+                + String(repeating: "x", count: 10_000))
         let reply = c.readJSON()
         #expect(reply?["error"]?["code"] == -32600)
         #expect(reply?["error"]?["message"]?.stringValue?.contains("larger than 4096 bytes") == true)
@@ -72,7 +76,8 @@ struct ControlSocketTests {
 
     @Test func fiveHundredClientsAtOnce() throws {
         // A normal idle timeout: opening 500 connections may take longer than the 1 s the other tests use.
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules: {}
               ipc: {max_connections: 600}
@@ -80,7 +85,9 @@ struct ControlSocketTests {
         try h.startDaemon()
         var clients: [RawClient] = []
         for _ in 0..<500 { clients.append(try RawClient(h.socketPath)) }
-        for (i, c) in clients.enumerated() { try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"module.list\",\"id\":\(i)}\n") }
+        for (i, c) in clients.enumerated() {
+            try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"module.list\",\"id\":\(i)}\n")
+        }
         var answered = 0
         for (i, c) in clients.enumerated() where c.readJSON()?["id"]?.intValue == i { answered += 1 }
         #expect(answered == 500)
@@ -90,14 +97,18 @@ struct ControlSocketTests {
     }
 
     @Test func connectionsOverTheLimitAreRefusedPolitely() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules: {}
               ipc: {max_connections: 3}
             """)
         try h.startDaemon()
         let held = try (0..<3).map { _ in try RawClient(h.socketPath) }
-        for c in held { try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\",\"id\":1}\n"); _ = c.readJSON() }
+        for c in held {
+            try c.send("{\"jsonrpc\":\"2.0\",\"method\":\"daemon.status\",\"id\":1}\n")
+            _ = c.readJSON()
+        }
         let extra = try RawClient(h.socketPath)
         #expect(extra.readJSON()?["error"]?["message"]?.stringValue?.contains("too many connections") == true)
         #expect(extra.isClosedByPeer())
@@ -105,7 +116,8 @@ struct ControlSocketTests {
 
     @Test func tokenIsRequiredWhenConfiguredAndTCPServesLoopbackOnly() throws {
         let port = Harness.freePort()
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules: {}
               ipc: {auth_token: "s3cret-token", tcp: {enabled: true, port: \(port)}}
@@ -141,7 +153,10 @@ struct ControlSocketTests {
         var module: RPCClient? = try h.client()
         // Nothing declared yet: the daemon says who would declare it, not a guessed file name.
         #expect(throws: RPCError.self) { try h.call("logs.stream", ["symbol": "BTCUSDT"]) }
-        for bad: JSON in [["symbol": "relative/{symbol}-{date}.jsonl"], ["symbol": "/tmp/no-key-{date}.jsonl"], ["sym bol": "/tmp/{sym bol}.jsonl"]] {
+        for bad: JSON in [
+            ["symbol": "relative/{symbol}-{date}.jsonl"], ["symbol": "/tmp/no-key-{date}.jsonl"],
+            ["sym bol": "/tmp/{sym bol}.jsonl"],
+        ] {
             #expect(throws: RPCError.self) { try module!.call("rpc.register", ["methods": [], "logs": bad]) }
         }
         let template = h.dir + "/logs/engine-{symbol}-{date}.jsonl"
@@ -158,14 +173,16 @@ struct ControlSocketTests {
         #expect(throws: RPCError.self) { try h.call("logs.stream", ["symbol": "../../etc/passwd"]) }
         // The declaration outlives the connection (the files do too, while the module restarts).
         module = nil
-        #expect(waitUntil(5) { (try? h.call("logs.stream", ["symbol": "ETHUSDT", "lines": 1]))?["lines"] == ["{\"n\":3}"] })
+        #expect(
+            waitUntil(5) { (try? h.call("logs.stream", ["symbol": "ETHUSDT", "lines": 1]))?["lines"] == ["{\"n\":3}"] })
     }
 
     @Test func logsStreamTailsAndFollows() throws {
         let h = try Harness(Self.config)
         try h.startDaemon()
         #expect(h.waitForState("worker", "running"))
-        #expect(waitUntil(5) { ((try? FileSystem.readString(h.dir + "/logs/worker.log")) ?? "").contains("line 19 of 20") })
+        #expect(
+            waitUntil(5) { ((try? FileSystem.readString(h.dir + "/logs/worker.log")) ?? "").contains("line 19 of 20") })
         let tail = try h.call("logs.stream", ["name": "worker", "lines": 5])
         let lines = (tail["lines"]?.arrayValue ?? []).compactMap { $0.stringValue }
         #expect(lines.count == 5)

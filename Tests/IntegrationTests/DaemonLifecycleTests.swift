@@ -1,8 +1,8 @@
 import Glibc
 import JSON
 import RPC
-import SystemKit
 import SuperBotTesting
+import SystemKit
 import Testing
 
 /// The daemon as a whole: single instance, stale files, bad config, re-adoption, reload, persistence.
@@ -56,7 +56,8 @@ struct DaemonLifecycleTests {
         try FileSystem.writeAtomically(h.runDir + "/daemon.pid", Array("999999\n".utf8))
         let first = try h.startDaemon()
         #expect(try FileSystem.readString(h.runDir + "/daemon.pid") == "\(first)\n")
-        let code = Harness.run(Harness.binary("superbot"), ["--config", h.dir + "/config"], cwd: h.dir, output: h.dir + "/second.out")
+        let code = Harness.run(
+            Harness.binary("superbot"), ["--config", h.dir + "/config"], cwd: h.dir, output: h.dir + "/second.out")
         #expect(code == 4)
         let message = try FileSystem.readString(h.dir + "/second.out")
         #expect(message.contains("already running (pid \(first))"), "\(message)")
@@ -66,13 +67,17 @@ struct DaemonLifecycleTests {
     @Test func badConfigNamesFileLineColumnAndExitsTwo() throws {
         let h = try Harness("daemon:\n  modules:\n    a:\n      comand: x\n")
         let out = h.dir + "/check.out"
-        #expect(Harness.run(Harness.binary("superbot"), ["--config", "config", "--check-config"], cwd: h.dir, output: out) == 2)
+        #expect(
+            Harness.run(Harness.binary("superbot"), ["--config", "config", "--check-config"], cwd: h.dir, output: out)
+                == 2)
         let text = try FileSystem.readString(out)
         #expect(text.contains("config/daemon.yaml:4:7: unknown key 'comand'"), "\(text)")
         #expect(text.contains("did you mean 'command'"), "\(text)")
         #expect(Harness.run(Harness.binary("superbot"), ["--config", "config"], cwd: h.dir, output: out) == 2)
         try h.writeConfig(Self.twoModules)
-        #expect(Harness.run(Harness.binary("superbot"), ["--config", "config", "--check-config"], cwd: h.dir, output: out) == 0)
+        #expect(
+            Harness.run(Harness.binary("superbot"), ["--config", "config", "--check-config"], cwd: h.dir, output: out)
+                == 0)
         #expect(Harness.run(Harness.binary("superbot"), ["--bogus"], cwd: h.dir, output: out) == 2)
     }
 
@@ -102,7 +107,8 @@ struct DaemonLifecycleTests {
     }
 
     @Test func reloadAppliesTheDiffAndRefusesABadFile() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 keep: {command: superbot-fixture, start_seconds: 0}
@@ -111,9 +117,14 @@ struct DaemonLifecycleTests {
               autostart: [keep, change, drop]
             """)
         try h.startDaemon()
-        #expect(h.waitForState("keep", "running") && h.waitForState("change", "running") && h.waitForState("drop", "running"))
-        let keep = h.pid("keep"), change = h.pid("change"), drop = try #require(h.pid("drop"))
-        try h.writeConfig("""
+        #expect(
+            h.waitForState("keep", "running") && h.waitForState("change", "running")
+                && h.waitForState("drop", "running"))
+        let keep = h.pid("keep")
+        let change = h.pid("change")
+        let drop = try #require(h.pid("drop"))
+        try h.writeConfig(
+            """
             daemon:
               modules:
                 keep: {command: superbot-fixture, start_seconds: 0}

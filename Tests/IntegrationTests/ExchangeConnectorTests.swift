@@ -1,9 +1,10 @@
 import ExchangeModel
 import Glibc
 import JSON
-import SystemKit
 import SuperBotTesting
+import SystemKit
 import Testing
+
 @testable import ExchangeConnector
 
 /// A real `exchange-sim` process on a free port, killed when the test ends.
@@ -15,17 +16,27 @@ final class SimProcess {
     init(_ flags: [String] = [], symbols: String = "BTCUSDT,ETHUSDT,SOLUSDT") throws {
         var template = Array("/tmp/sbsim-XXXXXX".utf8CString)
         dir = String(cString: mkdtemp(&template)!)
-        try FileSystem.writeAtomically(dir + "/trading.yaml", Array("trading:\n  symbols: [\(symbols)]\n  simulator: {speed: 60, history_bars: 50}\n".utf8))
+        try FileSystem.writeAtomically(
+            dir + "/trading.yaml",
+            Array("trading:\n  symbols: [\(symbols)]\n  simulator: {speed: 60, history_bars: 50}\n".utf8))
         port = Harness.freePort()
         var env = Environment.all()
         env.append("SUPERBOT_LOG_DIR=\(dir)/logs")
-        pid = try Spawner.spawn(SpawnRequest(
-            executable: Harness.binary("exchange-sim"),
-            arguments: ["exchange-sim", "--config", dir + "/trading.yaml", "--port", String(port)] + flags,
-            environment: env, workingDirectory: dir, outputPath: dir + "/sim.out"))
+        pid = try Spawner.spawn(
+            SpawnRequest(
+                executable: Harness.binary("exchange-sim"),
+                arguments: ["exchange-sim", "--config", dir + "/trading.yaml", "--port", String(port)] + flags,
+                environment: env, workingDirectory: dir, outputPath: dir + "/sim.out"))
         let port = self.port
-        let up = waitUntil(10) { (try? Socket.connectTCP(host: "127.0.0.1", port: port)).map { close($0); return true } ?? false }
-        if !up { throw HarnessError("exchange-sim did not listen: \((try? FileSystem.readString(dir + "/sim.out")) ?? "")") }
+        let up = waitUntil(10) {
+            (try? Socket.connectTCP(host: "127.0.0.1", port: port)).map {
+                close($0)
+                return true
+            } ?? false
+        }
+        if !up {
+            throw HarnessError("exchange-sim did not listen: \((try? FileSystem.readString(dir + "/sim.out")) ?? "")")
+        }
     }
 
     func kill() {
@@ -47,21 +58,30 @@ final class SimProcess {
         return try ExchangeClient(s)
     }
 
-    func stats(_ client: ExchangeClient) async throws -> JSON { try await client.request("GET", "/sim/stats", [], weight: 0) }
+    func stats(_ client: ExchangeClient) async throws -> JSON {
+        try await client.request("GET", "/sim/stats", [], weight: 0)
+    }
 }
 
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct ExchangeConnectorTests {
     @Test func keepAlivePoolAndCache() async throws {
         let sim = try SimProcess()
-        let client = try sim.client { $0.minConnections = 1; $0.maxConnections = 4; $0.tickerTTL = 5; $0.orderBookTTL = 0 }
+        let client = try sim.client {
+            $0.minConnections = 1
+            $0.maxConnections = 4
+            $0.tickerTTL = 5
+            $0.orderBookTTL = 0
+        }
         defer { client.shutdown() }
         let first = try await client.tickerPrice("BTCUSDT")
         for _ in 0..<49 { #expect(try await client.tickerPrice("BTCUSDT") == first) }
         #expect(client.cache.stats["ticker"] == ResponseCache.KindStats(hits: 49, misses: 1))
         // 60 concurrent uncached requests share at most 4 connections.
         try await withThrowingTaskGroup(of: OrderBook.self) { group in
-            for i in 0..<60 { group.addTask { try await client.depth(["BTCUSDT", "ETHUSDT", "SOLUSDT"][i % 3], limit: 5) } }
+            for i in 0..<60 {
+                group.addTask { try await client.depth(["BTCUSDT", "ETHUSDT", "SOLUSDT"][i % 3], limit: 5) }
+            }
             for try await book in group { #expect(book.bids.count == 5 && book.asks[0].price > book.bids[0].price) }
         }
         let pool = client.pool.stats
@@ -74,7 +94,10 @@ struct ExchangeConnectorTests {
 
     @Test func transientErrorsAndGarbageAreRetried() async throws {
         let sim = try SimProcess(["--error-rate", "0.3", "--garbage-rate", "0.2", "--drop-rate", "0.1"])
-        let client = try sim.client { $0.tickerTTL = 0; $0.maxAttempts = 12 }
+        let client = try sim.client {
+            $0.tickerTTL = 0
+            $0.maxAttempts = 12
+        }
         defer { client.shutdown() }
         for _ in 0..<40 {
             let price = try await client.tickerPrice("SOLUSDT")
@@ -86,7 +109,10 @@ struct ExchangeConnectorTests {
 
     @Test func rateLimitIsRespected() async throws {
         let sim = try SimProcess(["--weight-limit", "20", "--rate-window", "1"])
-        let client = try sim.client { $0.tickerTTL = 0; $0.maxAttempts = 20 }
+        let client = try sim.client {
+            $0.tickerTTL = 0
+            $0.maxAttempts = 20
+        }
         defer { client.shutdown() }
         let started = Clock.monotonic()
         for _ in 0..<25 { _ = try await client.tickerPrice("BTCUSDT") }  // 50 weight: at least 2 windows
@@ -106,7 +132,8 @@ struct ExchangeConnectorTests {
         let client = try sim.client { $0.maxAttempts = 15 }
         defer { client.shutdown() }
         for i in 0..<12 {
-            let result = try await client.placeOrder(NewOrder(symbol: "ETHUSDT", side: .buy, quantity: 0.01, clientOrderId: "t-\(i)"))
+            let result = try await client.placeOrder(
+                NewOrder(symbol: "ETHUSDT", side: .buy, quantity: 0.01, clientOrderId: "t-\(i)"))
             #expect(result.status == "FILLED" && result.clientOrderId == "t-\(i)")
             #expect(abs(result.fills.reduce(0) { $0 + $1.qty } - 0.01) < 1e-12)
         }
@@ -119,12 +146,18 @@ struct ExchangeConnectorTests {
         let sim = try SimProcess()
         let client = try sim.client()
         defer { client.shutdown() }
-        await #expect(throws: ExchangeError.rejected(status: 400, code: -1121, message: "Invalid symbol.")) { _ = try await client.tickerPrice("NOPEUSDT") }
+        await #expect(throws: ExchangeError.rejected(status: 400, code: -1121, message: "Invalid symbol.")) {
+            _ = try await client.tickerPrice("NOPEUSDT")
+        }
         for qty in [Double.nan, -1, 0] {
-            await #expect(throws: ExchangeError.self) { _ = try await client.placeOrder(NewOrder(symbol: "BTCUSDT", side: .buy, quantity: qty, clientOrderId: "x")) }
+            await #expect(throws: ExchangeError.self) {
+                _ = try await client.placeOrder(
+                    NewOrder(symbol: "BTCUSDT", side: .buy, quantity: qty, clientOrderId: "x"))
+            }
         }
         do {
-            _ = try await client.placeOrder(NewOrder(symbol: "BTCUSDT", side: .sell, quantity: 5, clientOrderId: "too-much"))
+            _ = try await client.placeOrder(
+                NewOrder(symbol: "BTCUSDT", side: .sell, quantity: 5, clientOrderId: "too-much"))
             Issue.record("selling what the account does not hold must be refused")
         } catch ExchangeError.rejected(_, let code, _) {
             #expect(code == -2010)
@@ -135,7 +168,10 @@ struct ExchangeConnectorTests {
 
     @Test func aVanishedExchangeFailsFastInsteadOfHanging() async throws {
         let sim = try SimProcess()
-        let client = try sim.client { $0.maxAttempts = 3; $0.tickerTTL = 0 }
+        let client = try sim.client {
+            $0.maxAttempts = 3
+            $0.tickerTTL = 0
+        }
         defer { client.shutdown() }
         _ = try await client.tickerPrice("BTCUSDT")
         sim.kill()

@@ -32,7 +32,9 @@ struct ExchangeSimProbeTests {
         let sim = try SimProcess()
         let client = try HTTPTestClient(port: sim.port)
         func post(_ contentType: String, _ body: String) throws -> (Int, JSON?) {
-            try client.send("POST /sim/faults HTTP/1.1\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            try client.send(
+                "POST /sim/faults HTTP/1.1\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            )
             let response = try #require(try client.next())
             return (response.status, try? JSON.parse(response.body))
         }

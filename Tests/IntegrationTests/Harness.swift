@@ -1,8 +1,8 @@
 import Glibc
 import JSON
 import RPC
-import SystemKit
 import SuperBotTesting
+import SystemKit
 import Testing
 
 /// Runs the real `superbot` binary on a private temporary directory and cleans up every process
@@ -35,9 +35,10 @@ final class Harness {
     /// Starts the daemon and waits until its socket answers.
     @discardableResult
     func startDaemon(waitReady: Bool = true) throws -> pid_t {
-        let pid = try Spawner.spawn(SpawnRequest(
-            executable: Harness.binary("superbot"), arguments: ["superbot", "--config", dir + "/config"],
-            environment: Environment.all(), workingDirectory: dir, outputPath: dir + "/daemon.out"))
+        let pid = try Spawner.spawn(
+            SpawnRequest(
+                executable: Harness.binary("superbot"), arguments: ["superbot", "--config", dir + "/config"],
+                environment: Environment.all(), workingDirectory: dir, outputPath: dir + "/daemon.out"))
         daemonPID = pid
         if waitReady {
             let ready = waitUntil(10) { (try? self.call("daemon.status")) != nil }
@@ -72,9 +73,12 @@ final class Harness {
     /// Runs `superbot-cli` with `args` and returns its exit code and output.
     func cli(_ args: [String]) -> (code: Int32, output: String) {
         let out = dir + "/cli-\(Int(Clock.monotonic() * 1e6)).out"
-        guard let pid = try? Spawner.spawn(SpawnRequest(
-            executable: Harness.binary("superbot-cli"), arguments: ["superbot-cli", "--socket", socketPath] + args,
-            environment: Environment.all(), workingDirectory: dir, outputPath: out))
+        guard
+            let pid = try? Spawner.spawn(
+                SpawnRequest(
+                    executable: Harness.binary("superbot-cli"),
+                    arguments: ["superbot-cli", "--socket", socketPath] + args,
+                    environment: Environment.all(), workingDirectory: dir, outputPath: out))
         else { return (-1, "") }
         let code = Harness.waitForExit(pid, timeout: 60) ?? -1
         let text = (try? FileSystem.readString(out)) ?? ""
@@ -84,8 +88,11 @@ final class Harness {
 
     /// Runs any program to completion (for `superbot --check-config`, a second daemon…).
     static func run(_ path: String, _ args: [String], cwd: String, output: String) -> Int32 {
-        guard let pid = try? Spawner.spawn(SpawnRequest(
-            executable: path, arguments: [path] + args, environment: Environment.all(), workingDirectory: cwd, outputPath: output))
+        guard
+            let pid = try? Spawner.spawn(
+                SpawnRequest(
+                    executable: path, arguments: [path] + args, environment: Environment.all(), workingDirectory: cwd,
+                    outputPath: output))
         else { return -1 }
         return waitForExit(pid, timeout: 30) ?? -1
     }

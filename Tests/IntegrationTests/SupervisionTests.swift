@@ -1,15 +1,16 @@
 import Glibc
 import JSON
 import RPC
-import SystemKit
 import SuperBotTesting
+import SystemKit
 import Testing
 
 /// The daemon supervising real fixture processes: crashes, backoff, fatal, stop timeouts, trees.
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct SupervisionTests {
     @Test func crashRestartsWithBackoffThenGoesFatalAndOperatorStartRecovers() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 crasher:
@@ -35,11 +36,15 @@ struct SupervisionTests {
         Clock.sleep(0.3)
         #expect(h.state("crasher") == "fatal")
         _ = try h.call("module.start", ["name": "crasher"])
-        #expect(waitUntil(10) { h.state("crasher") == "fatal" && (try? h.call("monitoring.metrics"))?["modules.failed"]?.intValue == 2 })
+        #expect(
+            waitUntil(10) {
+                h.state("crasher") == "fatal" && (try? h.call("monitoring.metrics"))?["modules.failed"]?.intValue == 2
+            })
     }
 
     @Test func termIgnoringChildIsKilledAfterStopTimeoutWithItsGrandchild() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 stubborn:
@@ -53,7 +58,8 @@ struct SupervisionTests {
         #expect(h.waitForState("stubborn", "running"))
         #expect(waitUntil(5) { FileSystem.exists(h.dir + "/pids.grandchild") })
         let pid = try #require(h.pid("stubborn"))
-        let grandchild = try #require(pid_t(try FileSystem.readString(h.dir + "/pids.grandchild").split(separator: "\n")[0]))
+        let grandchild = try #require(
+            pid_t(try FileSystem.readString(h.dir + "/pids.grandchild").split(separator: "\n")[0]))
         #expect(Harness.isAlive(grandchild))
         let begin = Clock.monotonic()
         let result = try h.call("module.stop", ["name": "stubborn"])
@@ -67,7 +73,8 @@ struct SupervisionTests {
     }
 
     @Test func grandchildThatLeftTheProcessGroupDiesWithTheModule() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 escaper:
@@ -78,7 +85,8 @@ struct SupervisionTests {
             """)
         try h.startDaemon()
         #expect(waitUntil(5) { FileSystem.exists(h.dir + "/pids.grandchild") })
-        let grandchild = try #require(pid_t(try FileSystem.readString(h.dir + "/pids.grandchild").split(separator: "\n")[0]))
+        let grandchild = try #require(
+            pid_t(try FileSystem.readString(h.dir + "/pids.grandchild").split(separator: "\n")[0]))
         let pid = try #require(h.pid("escaper"))
         #expect(ProcStat.read(grandchild)?.session != pid, "the grandchild should be in its own session")
         _ = try h.call("module.stop", ["name": "escaper"])
@@ -87,7 +95,8 @@ struct SupervisionTests {
     }
 
     @Test func missingExecutableIsFatalWithTheReasonNotAHotLoop() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 ghost: {command: ./no/such/program, type: command}
@@ -98,7 +107,9 @@ struct SupervisionTests {
         #expect(h.waitForState("ghost", "fatal"))
         #expect(h.waitForState("ghost2", "fatal"))
         let reason = try h.status("ghost")["reason"]?.stringValue ?? ""
-        #expect(reason.contains("cannot start") && reason.contains("no/such/program") && reason.contains("not found"), "\(reason)")
+        #expect(
+            reason.contains("cannot start") && reason.contains("no/such/program") && reason.contains("not found"),
+            "\(reason)")
         Clock.sleep(0.3)
         let metrics = try h.call("monitoring.metrics")
         #expect(metrics["modules.spawn_failures"]?.intValue == 2)
@@ -106,7 +117,8 @@ struct SupervisionTests {
     }
 
     @Test func notExecutableFileReportsTheErrno() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 script: {command: ./script.sh, type: command}
@@ -122,7 +134,8 @@ struct SupervisionTests {
 
     @Test func httpHealthCheckFailuresRestartTheModule() throws {
         let port = Harness.freePort()
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 web:
@@ -145,7 +158,8 @@ struct SupervisionTests {
     }
 
     @Test func memoryLimitRestartsTheModule() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 hog:
@@ -164,7 +178,8 @@ struct SupervisionTests {
     }
 
     @Test func dependenciesStartInOrderAndStopInReverse() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 app: {command: superbot-fixture, depends_on: [db], start_seconds: 0}
@@ -185,7 +200,8 @@ struct SupervisionTests {
     }
 
     @Test func gracefulShutdownLeavesNoProcessPidFileOrSocket() throws {
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 a: {command: superbot-fixture, args: [--grandchild], start_seconds: 0}

@@ -1,7 +1,7 @@
 import Glibc
 import JSON
-import SystemKit
 import SuperBotTesting
+import SystemKit
 import Testing
 
 /// The whole trading system under the real daemon: exchange-sim + trading-engine, driven by the CLI.
@@ -9,7 +9,8 @@ import Testing
 struct TradingSystemTests {
     func start(symbols: [String]) throws -> Harness {
         let port = Harness.freePort()
-        let h = try Harness("""
+        let h = try Harness(
+            """
             daemon:
               modules:
                 exchange-sim: {command: exchange-sim, port: \(port), healthcheck_endpoint: /health, start_seconds: 0}
@@ -21,17 +22,20 @@ struct TradingSystemTests {
                   restart_delay: 0.1
               autostart: [exchange-sim, trading]
             """)
-        try FileSystem.writeAtomically(h.dir + "/config/trading.yaml", Array("""
-            trading:
-              symbols: [\(symbols.joined(separator: ", "))]
-              engine_defaults:
-                cycle_interval: 0.2
-                heartbeat_timeout: 3
-                strategy: {fast: 2, slow: 4}
-                risk: {loss_cooldown: 0}
-              exchange: {base_url: "http://127.0.0.1:\(port)", cache: {ticker: 0, klines: 0}}
-              simulator: {port: \(port), speed: 600, history_bars: 20}
-            """.utf8))
+        try FileSystem.writeAtomically(
+            h.dir + "/config/trading.yaml",
+            Array(
+                """
+                trading:
+                  symbols: [\(symbols.joined(separator: ", "))]
+                  engine_defaults:
+                    cycle_interval: 0.2
+                    heartbeat_timeout: 3
+                    strategy: {fast: 2, slow: 4}
+                    risk: {loss_cooldown: 0}
+                  exchange: {base_url: "http://127.0.0.1:\(port)", cache: {ticker: 0, klines: 0}}
+                  simulator: {port: \(port), speed: 600, history_bars: 20}
+                """.utf8))
         try h.startDaemon()
         return h
     }
@@ -51,8 +55,12 @@ struct TradingSystemTests {
     @Test func enginesTradeRecoverAndSurviveAKilledProcess() throws {
         let symbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
         let h = try start(symbols: symbols)
-        #expect(waitUntil(30) { engines(h).count == 3 && engines(h).allSatisfy { $0["status"] == "running" } }, "\(h.cli(["engines"]).output)")
-        #expect(waitUntil(60) { engines(h).reduce(0) { $0 + ($1["trade_count"]?.intValue ?? 0) } >= 2 }, "no trades: \(h.cli(["engines"]).output)")
+        #expect(
+            waitUntil(30) { engines(h).count == 3 && engines(h).allSatisfy { $0["status"] == "running" } },
+            "\(h.cli(["engines"]).output)")
+        #expect(
+            waitUntil(60) { engines(h).reduce(0) { $0 + ($1["trade_count"]?.intValue ?? 0) } >= 2 },
+            "no trades: \(h.cli(["engines"]).output)")
 
         // The table, one engine, positions, balance and the per-symbol log.
         let table = h.cli(["engines"])
@@ -61,15 +69,18 @@ struct TradingSystemTests {
         #expect(h.cli(["trading", "positions"]).output.contains("BTCUSDT"))
         #expect(h.cli(["trading", "balance"]).output.contains("equity"))
         let log = h.cli(["logs", "--symbol", "BTCUSDT", "-n", "3"])
-        #expect(log.code == 0 && !log.output.isEmpty && log.output.split(separator: "\n").allSatisfy { $0.contains("engine.BTCUSDT") })
+        #expect(
+            log.code == 0 && !log.output.isEmpty
+                && log.output.split(separator: "\n").allSatisfy { $0.contains("engine.BTCUSDT") })
         #expect(h.cli(["engines", "restart", "NOPEUSDT"]).code == 1)
 
         // One engine crashes; it is recovered and the others keep going.
         _ = try h.call("engines.inject_fault", ["symbol": "ETHUSDT", "fault": "crash"])
-        #expect(waitUntil(15) {
-            let eth = engines(h).first { $0["symbol"] == "ETHUSDT" }
-            return eth?["status"] == "running" && eth?["restart_count"]?.intValue == 1
-        })
+        #expect(
+            waitUntil(15) {
+                let eth = engines(h).first { $0["symbol"] == "ETHUSDT" }
+                return eth?["status"] == "running" && eth?["restart_count"]?.intValue == 1
+            })
         #expect(engines(h).filter { $0["symbol"] != "ETHUSDT" }.allSatisfy { $0["restart_count"] == 0 })
 
         // kill -9 the whole trading process: the daemon restarts it and every engine resumes from disk.
@@ -84,7 +95,9 @@ struct TradingSystemTests {
         for symbol in symbols {
             let state = try FileSystem.readString(h2.dir + "/data/state/\(symbol).json")
             let snapshot = try JSON.parse(state)
-            #expect(snapshot["ledger"]?["trade_count"]?.intValue == journalFills(h2, symbol), "\(symbol): snapshot and journal disagree")
+            #expect(
+                snapshot["ledger"]?["trade_count"]?.intValue == journalFills(h2, symbol),
+                "\(symbol): snapshot and journal disagree")
         }
         let registry = try JSON.parse(try FileSystem.readString(h.dir + "/data/engine_registry.json"))
         #expect(registry["engines"]?.objectValue?.count == 3)

@@ -1,28 +1,30 @@
 import JSON
 import Testing
+
 @testable import Bus
 
 @Suite struct TopicTests {
-    @Test(arguments: [
-        ("price.*.update", "price.BTCUSDT.update", true),
-        ("price.*.update", "price.BTC.USDT.update", false),
-        ("price.*.update", "price.update", false),
-        ("price.>", "price.BTCUSDT.update", true),
-        ("price.>", "price.BTCUSDT", true),
-        ("price.>", "price", false),
-        (">", "a", true),
-        (">", "a.b.c", true),
-        ("*", "a", true),
-        ("*", "a.b", false),
-        ("*.*", "a.b", true),
-        ("a.b", "a.b", true),
-        ("a.b", "a.bc", false),
-        ("a.*.>", "a.x.y.z", true),
-        ("a.*.>", "a.x", false),
-        ("module.*", "module.started", true),
-        ("module.*", "module.web.heartbeat", false),
-        ("order.*.*", "order.BTCUSDT.filled", true),
-    ] as [(String, String, Bool)])
+    @Test(
+        arguments: [
+            ("price.*.update", "price.BTCUSDT.update", true),
+            ("price.*.update", "price.BTC.USDT.update", false),
+            ("price.*.update", "price.update", false),
+            ("price.>", "price.BTCUSDT.update", true),
+            ("price.>", "price.BTCUSDT", true),
+            ("price.>", "price", false),
+            (">", "a", true),
+            (">", "a.b.c", true),
+            ("*", "a", true),
+            ("*", "a.b", false),
+            ("*.*", "a.b", true),
+            ("a.b", "a.b", true),
+            ("a.b", "a.bc", false),
+            ("a.*.>", "a.x.y.z", true),
+            ("a.*.>", "a.x", false),
+            ("module.*", "module.started", true),
+            ("module.*", "module.web.heartbeat", false),
+            ("order.*.*", "order.BTCUSDT.filled", true),
+        ] as [(String, String, Bool)])
     func matching(_ pattern: String, _ topic: String, _ expected: Bool) {
         #expect(Topic.matches(topic, pattern: pattern) == expected)
         var trie = SubscriptionTrie<Int>()
@@ -31,11 +33,13 @@ import Testing
         #expect(matched == (expected ? [1] : []))
     }
 
-    @Test(arguments: [
-        ("", "empty"), ("a..b", "empty segment"), (".a", "empty segment"), ("a.", "empty segment"),
-        ("price.*.update", "wildcard"), ("a.>", "wildcard"), ("a b", "not allowed"), ("a/b", "not allowed"),
-        (String(repeating: "a.", count: 20) + "a", "more than 16 segments"), (String(repeating: "x", count: 300), "longer than"),
-    ] as [(String, String)])
+    @Test(
+        arguments: [
+            ("", "empty"), ("a..b", "empty segment"), (".a", "empty segment"), ("a.", "empty segment"),
+            ("price.*.update", "wildcard"), ("a.>", "wildcard"), ("a b", "not allowed"), ("a/b", "not allowed"),
+            (String(repeating: "a.", count: 20) + "a", "more than 16 segments"),
+            (String(repeating: "x", count: 300), "longer than"),
+        ] as [(String, String)])
     func invalidTopics(_ topic: String, _ fragment: String) {
         do {
             try Topic.validate(topic)
@@ -156,7 +160,9 @@ import Testing
 
     /// Every prefix of a valid publish is either rejected or (the whole line) accepted: never a crash.
     @Test func everyPrefix() {
-        let line = Array(#"{"jsonrpc":"2.0","method":"bus.publish","params":{"topic":"price.X.update","data":{"p":1.5,"s":"é\n"}},"id":3}"#.utf8)
+        let line = Array(
+            #"{"jsonrpc":"2.0","method":"bus.publish","params":{"topic":"price.X.update","data":{"p":1.5,"s":"é\n"}},"id":3}"#
+                .utf8)
         for end in 0..<line.count { #expect(members(Array(line[..<end])) == nil) }
         #expect(members(line)?.count == 4)
     }

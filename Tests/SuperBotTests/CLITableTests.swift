@@ -1,5 +1,6 @@
 import JSON
 import Testing
+
 @testable import SuperBotCLI
 
 @Suite struct CLITests {
@@ -19,7 +20,10 @@ import Testing
 
     @Test func statusTable() {
         let rows: [JSON] = [
-            ["name": "web", "state": "running", "pid": 42, "uptime_seconds": 3723, "cpu_percent": 1.25, "rss_bytes": 10_485_760, "restarts": 2],
+            [
+                "name": "web", "state": "running", "pid": 42, "uptime_seconds": 3723, "cpu_percent": 1.25,
+                "rss_bytes": 10_485_760, "restarts": 2,
+            ],
             ["name": "bad", "state": "fatal", "pid": nil, "reason": "cannot start: not found", "restarts": 0],
         ]
         let text = Table.modules(rows)

@@ -1,5 +1,6 @@
 import JSON
 import Testing
+
 @testable import SuperBotConfig
 
 @Suite struct ConfigTests {
@@ -55,8 +56,12 @@ import Testing
         let c = try load(seed)
         #expect(c.modules.map(\.name) == ["webui", "trading", "exchange-sim"])
         let web = try #require(c.module("webui"))
-        #expect(web.httpCheck == .init(host: "127.0.0.1", port: 8080, path: "/health", timeout: 5, interval: 10, failures: 3))
-        #expect(web.restartDelay == 0.5 && web.restartCooldown == 60 && web.maxRestartAttempts == 3 && web.stopTimeout == 10)
+        #expect(
+            web.httpCheck
+                == .init(host: "127.0.0.1", port: 8080, path: "/health", timeout: 5, interval: 10, failures: 3))
+        #expect(
+            web.restartDelay == 0.5 && web.restartCooldown == 60 && web.maxRestartAttempts == 3 && web.stopTimeout == 10
+        )
         #expect(web.logFile == "logs/webui.log")
         #expect(c.module("exchange-sim")?.stopSignal == 2)
         #expect(c.module("exchange-sim")?.maxRSSMB == 512)
@@ -74,25 +79,32 @@ import Testing
         #expect(e.description.hasPrefix("config/daemon.yaml:3:5: "))
     }
 
-    @Test(arguments: [
-        ("daemon:\n  modules:\n    a: {command: x, depends_on: [b]}\n    b: {command: y, depends_on: [a]}\n", "dependency cycle: a → b → a"),
-        ("daemon:\n  modules:\n    a: {command: x, depends_on: [zz]}\n", "depends on unknown module 'zz'"),
-        ("daemon:\n  modules:\n    a: {command: x}\n  autostart: [b]\n", "unknown module 'b'"),
-        ("daemon:\n  modules:\n    a: {args: [x]}\n", "needs a 'command'"),
-        ("daemon:\n  modules:\n    a: {command: x, stop_timeout: -1}\n", "stop_timeout"),
-        ("daemon:\n  modules:\n    a: {command: x, stop_signal: NOPE}\n", "signal name"),
-        ("daemon:\n  modules:\n    a: {command: x, restart: sometimes}\n", "must be one of always, on-failure, never"),
-        ("daemon:\n  modules:\n    a: {command: x, port: 70000}\n", "between 1 and 65535"),
-        ("daemon:\n  modules:\n    a: {command: x, enabled: maybe}\n", "true or false"),
-        ("daemon:\n  modules:\n    'bad name': {command: x}\n", "letters, digits"),
-        ("daemon:\n  ipc:\n    tcp: {enabled: true}\n", "refuses to start without a token"),
-        ("daemon:\n  ipc:\n    auth_token: s3cret\n    tcp: {enabled: true, host: 0.0.0.0}\n", "loopback only"),
-        ("daemon:\n  modules:\n    a: {command: x, healthcheck_endpoint: /health}\n", "needs 'port'"),
-        ("daemon:\n  modules:\n    a: {command: x, typo_key: 1}\n", "unknown key 'typo_key'"),
-        ("modules: {}\n", "unknown key 'modules'"),
-        ("daemon:\n  modules: [a, b]\n", "mapping of module names"),
-        ("daemon: &x\n  modules: {}\n", "anchors"),
-    ] as [(String, String)])
+    @Test(
+        arguments: [
+            (
+                "daemon:\n  modules:\n    a: {command: x, depends_on: [b]}\n    b: {command: y, depends_on: [a]}\n",
+                "dependency cycle: a → b → a"
+            ),
+            ("daemon:\n  modules:\n    a: {command: x, depends_on: [zz]}\n", "depends on unknown module 'zz'"),
+            ("daemon:\n  modules:\n    a: {command: x}\n  autostart: [b]\n", "unknown module 'b'"),
+            ("daemon:\n  modules:\n    a: {args: [x]}\n", "needs a 'command'"),
+            ("daemon:\n  modules:\n    a: {command: x, stop_timeout: -1}\n", "stop_timeout"),
+            ("daemon:\n  modules:\n    a: {command: x, stop_signal: NOPE}\n", "signal name"),
+            (
+                "daemon:\n  modules:\n    a: {command: x, restart: sometimes}\n",
+                "must be one of always, on-failure, never"
+            ),
+            ("daemon:\n  modules:\n    a: {command: x, port: 70000}\n", "between 1 and 65535"),
+            ("daemon:\n  modules:\n    a: {command: x, enabled: maybe}\n", "true or false"),
+            ("daemon:\n  modules:\n    'bad name': {command: x}\n", "letters, digits"),
+            ("daemon:\n  ipc:\n    tcp: {enabled: true}\n", "refuses to start without a token"),
+            ("daemon:\n  ipc:\n    auth_token: s3cret\n    tcp: {enabled: true, host: 0.0.0.0}\n", "loopback only"),
+            ("daemon:\n  modules:\n    a: {command: x, healthcheck_endpoint: /health}\n", "needs 'port'"),
+            ("daemon:\n  modules:\n    a: {command: x, typo_key: 1}\n", "unknown key 'typo_key'"),
+            ("modules: {}\n", "unknown key 'modules'"),
+            ("daemon:\n  modules: [a, b]\n", "mapping of module names"),
+            ("daemon: &x\n  modules: {}\n", "anchors"),
+        ] as [(String, String)])
     func invalidConfigsExplainThemselves(_ text: String, _ fragment: String) {
         guard let e = error(text) else {
             Issue.record("accepted: \(text)")
@@ -103,7 +115,8 @@ import Testing
     }
 
     @Test func healthcheckBlockAndOverrides() throws {
-        let c = try load("""
+        let c = try load(
+            """
             daemon:
               modules:
                 a:
@@ -116,7 +129,8 @@ import Testing
               watchdog: {max_restart_attempts: 7, restart_window: 30}
             """)
         let a = try #require(c.module("a"))
-        #expect(a.httpCheck == .init(host: "127.0.0.1", port: 9000, path: "/ready", timeout: 0.5, interval: 2, failures: 5))
+        #expect(
+            a.httpCheck == .init(host: "127.0.0.1", port: 9000, path: "/ready", timeout: 0.5, interval: 2, failures: 5))
         #expect(a.restart == .onFailure && a.restartDelay == 0 && a.maxRestartAttempts == 7 && a.restartWindow == 30)
         #expect(a.env == ["A": "1", "B": "two"])
     }

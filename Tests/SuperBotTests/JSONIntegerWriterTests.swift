@@ -1,13 +1,16 @@
 import Testing
+
 @testable import JSON
 
 @Suite struct JSONIntegerTests {
     @Test func integersStayExactPastTwoToTheFiftyThird() throws {
-        let parsed = try JSON.parse("{\"id\": 9007199254740993, \"max\": 9223372036854775807, \"min\": -9223372036854775808}")
+        let parsed = try JSON.parse(
+            "{\"id\": 9007199254740993, \"max\": 9223372036854775807, \"min\": -9223372036854775808}")
         #expect(parsed["id"] == .integer(9_007_199_254_740_993))
         #expect(parsed["id"]?.int64Value == 9_007_199_254_740_993)
         #expect(parsed["max"]?.int64Value == Int64.max && parsed["min"]?.int64Value == Int64.min)
-        #expect(parsed.serialized() == "{\"id\":9007199254740993,\"max\":9223372036854775807,\"min\":-9223372036854775808}")
+        #expect(
+            parsed.serialized() == "{\"id\":9007199254740993,\"max\":9223372036854775807,\"min\":-9223372036854775808}")
     }
 
     @Test(arguments: ["1.0", "1e3", "-0.5", "18446744073709551616"])
@@ -57,10 +60,11 @@ import Testing
         w.endArray()
         w.endObject()
         let parsed = try JSON.parse(w.bytes)
-        #expect(parsed == [
-            "lastUpdateId": -42, "bids": [["1.5", "2"], ["1.4", "0.25"]], "empty": [],
-            "text": "quote \" back \\ nl \n tab \t bell \u{7} é", "flags": [true, nil, 0.5, nil, ["nested": [1]]],
-        ])
+        #expect(
+            parsed == [
+                "lastUpdateId": -42, "bids": [["1.5", "2"], ["1.4", "0.25"]], "empty": [],
+                "text": "quote \" back \\ nl \n tab \t bell \u{7} é", "flags": [true, nil, 0.5, nil, ["nested": [1]]],
+            ])
         #expect(String(decoding: w.bytes, as: UTF8.self).hasPrefix("{\"lastUpdateId\":-42,\"bids\":[[\"1.5\",\"2\"],"))
     }
 

@@ -1,12 +1,15 @@
 import SystemKit
 import Testing
+
 @testable import Supervision
 
 /// The restart policy on a manual clock: no processes, no sleeping.
 @Suite struct ModuleLifecycleTests {
     typealias Action = ModuleLifecycle.Action
 
-    func started(_ policy: RestartPolicy = RestartPolicy(restartDelay: 0.5, restartCooldown: 60, maxAttempts: 3, window: 300)) -> ModuleLifecycle {
+    func started(
+        _ policy: RestartPolicy = RestartPolicy(restartDelay: 0.5, restartCooldown: 60, maxAttempts: 3, window: 300)
+    ) -> ModuleLifecycle {
         var m = ModuleLifecycle(policy: policy, now: 0)
         #expect(m.start(now: 0) == [.cancelTimer, .spawn])
         #expect(m.state == .starting)
@@ -17,7 +20,10 @@ import Testing
     }
 
     func delays(_ actions: [Action]) -> [Double] {
-        actions.compactMap { if case .setTimer(let d) = $0 { return d }; return nil }
+        actions.compactMap {
+            if case .setTimer(let d) = $0 { return d }
+            return nil
+        }
     }
 
     @Test func crashBacksOffWithDoublingDelayThenGoesFatal() {
@@ -37,7 +43,11 @@ import Testing
         #expect(m.state == .fatal)
         #expect(m.reason?.contains("gave up after 3 restarts") == true)
         #expect(m.reason?.contains("SIGKILL") == true)
-        #expect(last.contains { if case .notify(.failed) = $0 { return true }; return false })
+        #expect(
+            last.contains {
+                if case .notify(.failed) = $0 { return true }
+                return false
+            })
         #expect(m.totalRestarts == 3)
     }
 
@@ -166,7 +176,9 @@ import Testing
 /// What follows a stop is part of the state (`AfterStop`), so the last word wins.
 @Suite struct ModuleLifecycleAfterStopTests {
     func running() -> ModuleLifecycle {
-        var m = ModuleLifecycle(policy: RestartPolicy(restartDelay: 0.5, restartCooldown: 60, maxAttempts: 3, window: 300, startSeconds: 0), now: 0)
+        var m = ModuleLifecycle(
+            policy: RestartPolicy(restartDelay: 0.5, restartCooldown: 60, maxAttempts: 3, window: 300, startSeconds: 0),
+            now: 0)
         _ = m.start(now: 0)
         _ = m.spawned(now: 0)
         #expect(m.state == .running)
@@ -181,7 +193,11 @@ import Testing
         #expect(m.afterStop == .stay)
         let actions = m.exited(.signaled(15), now: 2)
         #expect(m.state == .stopped)
-        #expect(!actions.contains { if case .setTimer = $0 { return true }; return false })
+        #expect(
+            !actions.contains {
+                if case .setTimer = $0 { return true }
+                return false
+            })
     }
 
     @Test func aRestartDuringAFailureKillIsTheFailuresRestart() {

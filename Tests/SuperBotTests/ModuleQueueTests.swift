@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Supervision
 
 /// The start/stop queue on made-up module states and a manual clock: no daemon, no processes.
@@ -11,12 +12,15 @@ import Testing
         var value: ModuleQueue.World {
             ModuleQueue.World(
                 state: { self.states[$0] }, dependencies: { self.dependencies[$0] ?? [] },
-                dependents: { name in self.dependencies.filter { $0.value.contains(name) }.map(\.key).sorted() }, shuttingDown: shuttingDown)
+                dependents: { name in self.dependencies.filter { $0.value.contains(name) }.map(\.key).sorted() },
+                shuttingDown: shuttingDown)
         }
     }
 
     /// Every action the queue asks for now, applying starts and stops as `states` says.
-    func drain(_ queue: inout ModuleQueue, _ world: World, now: Double = 0, startsAs: ModuleState = .starting) -> [ModuleQueue.Action] {
+    func drain(_ queue: inout ModuleQueue, _ world: World, now: Double = 0, startsAs: ModuleState = .starting)
+        -> [ModuleQueue.Action]
+    {
         var actions: [ModuleQueue.Action] = []
         while let action = queue.next(world.value, now: now) {
             actions.append(action)

@@ -4,6 +4,7 @@ import SuperBotLog
 import Supervision
 import SystemKit
 import Testing
+
 @testable import SuperBotDaemon
 
 /// A `ModuleRunner` on its own, against a made-up context instead of a daemon.
@@ -29,20 +30,28 @@ import Testing
     }
 
     func context() throws -> FakeContext {
-        let config = try DaemonConfig.parse("daemon:\n  modules: {}\n", file: "/srv/bot/config/daemon.yaml", baseDirectory: "/srv/bot")
-        return try FakeContext(settings: ModuleSettings(
-            baseDirectory: "/srv/bot", runDirectory: "/srv/bot/.superbot", socketPath: "/srv/bot/.superbot/superbot.sock",
-            logDirectory: "/srv/bot/logs", configFile: "/srv/bot/config/daemon.yaml", authToken: "s3cret", watchdog: config.watchdog))
+        let config = try DaemonConfig.parse(
+            "daemon:\n  modules: {}\n", file: "/srv/bot/config/daemon.yaml", baseDirectory: "/srv/bot")
+        return try FakeContext(
+            settings: ModuleSettings(
+                baseDirectory: "/srv/bot", runDirectory: "/srv/bot/.superbot",
+                socketPath: "/srv/bot/.superbot/superbot.sock",
+                logDirectory: "/srv/bot/logs", configFile: "/srv/bot/config/daemon.yaml", authToken: "s3cret",
+                watchdog: config.watchdog))
     }
 
     func spec(_ yaml: String) throws -> ModuleSpec {
-        let config = try DaemonConfig.parse("daemon:\n  modules:\n    worker:\n" + yaml, file: "daemon.yaml", baseDirectory: "/srv/bot")
+        let config = try DaemonConfig.parse(
+            "daemon:\n  modules:\n    worker:\n" + yaml, file: "daemon.yaml", baseDirectory: "/srv/bot")
         return try #require(config.module("worker"))
     }
 
     @Test func theSpawnRequestComesFromTheSpecAndTheContextsSettings() throws {
         let context = try context()
-        let runner = ModuleRunner(spec: try spec("      command: /bin/echo\n      args: [hi]\n      env: {SUPERBOT_MODULE: forged, EXTRA: \"1\"}\n"), context: context)
+        let runner = ModuleRunner(
+            spec: try spec(
+                "      command: /bin/echo\n      args: [hi]\n      env: {SUPERBOT_MODULE: forged, EXTRA: \"1\"}\n"),
+            context: context)
         let request = try runner.spawnRequest()
         #expect(request.executable == "/bin/echo")
         #expect(request.arguments == ["/bin/echo", "hi"])
@@ -65,7 +74,11 @@ import Testing
         runner.start()
         #expect(runner.state == .fatal)
         #expect(context.counted.count == 1)
-        #expect(context.notices.contains { if case .failed(let why) = $0 { return why.contains("no-such-program") }; return false })
+        #expect(
+            context.notices.contains {
+                if case .failed(let why) = $0 { return why.contains("no-such-program") }
+                return false
+            })
     }
 
     @Test func noProcessStartsDuringAShutdown() throws {

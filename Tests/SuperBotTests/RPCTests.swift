@@ -1,5 +1,6 @@
 import JSON
 import Testing
+
 @testable import RPC
 
 @Suite struct LineFramerTests {
@@ -16,9 +17,10 @@ import Testing
             index += chunk
             while let line = try framer.next() { lines.append(line) }
         }
-        #expect(lines.map { String(decoding: $0, as: UTF8.self) } == [
-            "{\"jsonrpc\":\"2.0\",\"method\":\"a\",\"id\":1}", "{\"x\":1}", "", "[1,2]",
-        ])
+        #expect(
+            lines.map { String(decoding: $0, as: UTF8.self) } == [
+                "{\"jsonrpc\":\"2.0\",\"method\":\"a\",\"id\":1}", "{\"x\":1}", "", "[1,2]",
+            ])
         #expect(framer.bufferedBytes == 0)
     }
 
@@ -36,15 +38,22 @@ import Testing
     func parse(_ text: String) -> RPCIncoming { RPCIncoming.parse(Array(text.utf8)) }
 
     @Test func validRequestAndNotification() {
-        #expect(parse(#"{"jsonrpc":"2.0","method":"m","params":{"a":1},"id":"x"}"#)
-            == .single(.success(RPCRequest(id: "x", method: "m", params: ["a": 1]))))
-        guard case .single(.success(let n)) = parse(#"{"jsonrpc":"2.0","method":"m"}"#) else { Issue.record("not parsed"); return }
+        #expect(
+            parse(#"{"jsonrpc":"2.0","method":"m","params":{"a":1},"id":"x"}"#)
+                == .single(.success(RPCRequest(id: "x", method: "m", params: ["a": 1]))))
+        guard case .single(.success(let n)) = parse(#"{"jsonrpc":"2.0","method":"m"}"#) else {
+            Issue.record("not parsed")
+            return
+        }
         #expect(n.isNotification)
     }
 
     @Test func specErrorCodes() {
         #expect(parse("{oops") == .invalid(.parseError("expected a string key at byte 1")))
-        guard case .invalid(let empty) = parse("[]") else { Issue.record("empty batch accepted"); return }
+        guard case .invalid(let empty) = parse("[]") else {
+            Issue.record("empty batch accepted")
+            return
+        }
         #expect(empty.code == -32600)
         let cases: [(String, JSON)] = [
             (#"{"jsonrpc":"1.0","method":"m","id":1}"#, 1),
@@ -54,14 +63,20 @@ import Testing
             ("5", .null),
         ]
         for (text, id) in cases {
-            guard case .single(.failure(let failure)) = parse(text) else { Issue.record("accepted \(text)"); continue }
+            guard case .single(.failure(let failure)) = parse(text) else {
+                Issue.record("accepted \(text)")
+                continue
+            }
             #expect(failure.error.code == -32600, "\(text)")
             #expect(failure.id == id, "\(text)")
         }
     }
 
     @Test func batchesKeepOrderAndMixValidity() {
-        guard case .batch(let entries) = parse(#"[{"jsonrpc":"2.0","method":"a","id":1},1,{"jsonrpc":"2.0","method":"b"}]"#) else {
+        guard
+            case .batch(let entries) = parse(
+                #"[{"jsonrpc":"2.0","method":"a","id":1},1,{"jsonrpc":"2.0","method":"b"}]"#)
+        else {
             Issue.record("not a batch")
             return
         }
@@ -73,7 +88,8 @@ import Testing
 
     @Test func responsesAreSpecShaped() {
         #expect(RPCResponse.result(id: 1, "ok").serialized() == #"{"id":1,"jsonrpc":"2.0","result":"ok"}"#)
-        #expect(RPCResponse.error(id: .null, .methodNotFound("x")).serialized()
-            == #"{"error":{"code":-32601,"message":"Method not found: x"},"id":null,"jsonrpc":"2.0"}"#)
+        #expect(
+            RPCResponse.error(id: .null, .methodNotFound("x")).serialized()
+                == #"{"error":{"code":-32601,"message":"Method not found: x"},"id":null,"jsonrpc":"2.0"}"#)
     }
 }

@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+
 @testable import SystemKit
 
 @Suite struct SystemKitTests {
@@ -11,7 +12,8 @@ import Testing
     }
 
     @Test func procStatParsesNamesWithSpacesAndParens() throws {
-        let line = "42 (my (odd) name) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 5 0 12345 1000000 250 18446744073709551615\n"
+        let line =
+            "42 (my (odd) name) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 5 0 12345 1000000 250 18446744073709551615\n"
         let stat = try #require(ProcStat.parse(Array(line.utf8), pid: 42))
         #expect(stat.state == "S" && stat.ppid == 1 && stat.session == 42)
         #expect(stat.cpuTicks == 10 && stat.threads == 5 && stat.startTime == 12345)
@@ -39,7 +41,7 @@ import Testing
     @Test func atomicWriteAndRead() throws {
         let dir = "/tmp/sbk-\(getpid())-\(Int(Clock.monotonic() * 1000))"
         try FileSystem.makeDirectories(dir + "/a/b")
-        defer { FileSystem.listDirectory(dir + "/a/b").forEach { unlink(dir + "/a/b/" + $0) } }
+        defer { for name in FileSystem.listDirectory(dir + "/a/b") { unlink(dir + "/a/b/" + name) } }
         try FileSystem.writeAtomically(dir + "/a/b/f", Array("hello".utf8))
         #expect(try FileSystem.readString(dir + "/a/b/f") == "hello")
         #expect(FileSystem.listDirectory(dir + "/a/b") == ["f"])

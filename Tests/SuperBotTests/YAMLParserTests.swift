@@ -1,9 +1,11 @@
 import Testing
+
 @testable import YAML
 
 @Suite struct YAMLParserTests {
     @Test func blockMappingsSequencesAndScalars() throws {
-        let doc = try YAMLParser.parse("""
+        let doc = try YAMLParser.parse(
+            """
             # comment
             daemon:
               name: superbot   # trailing comment
@@ -60,7 +62,8 @@ import Testing
     }
 
     @Test func blockScalars() throws {
-        let doc = try YAMLParser.parse("""
+        let doc = try YAMLParser.parse(
+            """
             lit: |
               line one
                 indented
@@ -96,22 +99,23 @@ import Testing
         #expect(try YAMLParser.parse("---\na: 1\n")["a"]?.scalar == .int(1))
     }
 
-    @Test(arguments: [
-        ("a: &x 1\n", 1, 4, "anchors"),
-        ("a: *x\n", 1, 4, "aliases"),
-        ("a: !!str 1\n", 1, 4, "tags"),
-        ("a: 1\n---\nb: 2\n", 2, 1, "several documents"),
-        ("%YAML 1.2\na: 1\n", 1, 1, "directives"),
-        ("a:\n\tb: 1\n", 2, 1, "tab"),
-        ("a: [1, 2\n", 1, 4, "unterminated flow sequence"),
-        ("a: \"open\n", 1, 4, "unterminated quoted"),
-        ("a: 1\na: 2\n", 2, 1, "duplicate key 'a'"),
-        ("a:\n  b: 1\n c: 2\n", 3, 2, "unexpected indentation"),
-        ("a: b: c\n", 1, 5, "quote the value"),
-        ("? complex\n", 1, 1, "complex mapping keys"),
-        ("a: 1\n  b: 2\n", 2, 3, "unexpected indentation"),
-        ("- a\nb: 1\n", 2, 1, "unexpected content"),
-    ] as [(String, Int, Int, String)])
+    @Test(
+        arguments: [
+            ("a: &x 1\n", 1, 4, "anchors"),
+            ("a: *x\n", 1, 4, "aliases"),
+            ("a: !!str 1\n", 1, 4, "tags"),
+            ("a: 1\n---\nb: 2\n", 2, 1, "several documents"),
+            ("%YAML 1.2\na: 1\n", 1, 1, "directives"),
+            ("a:\n\tb: 1\n", 2, 1, "tab"),
+            ("a: [1, 2\n", 1, 4, "unterminated flow sequence"),
+            ("a: \"open\n", 1, 4, "unterminated quoted"),
+            ("a: 1\na: 2\n", 2, 1, "duplicate key 'a'"),
+            ("a:\n  b: 1\n c: 2\n", 3, 2, "unexpected indentation"),
+            ("a: b: c\n", 1, 5, "quote the value"),
+            ("? complex\n", 1, 1, "complex mapping keys"),
+            ("a: 1\n  b: 2\n", 2, 3, "unexpected indentation"),
+            ("- a\nb: 1\n", 2, 1, "unexpected content"),
+        ] as [(String, Int, Int, String)])
     func malformedInputNamesLineAndColumn(_ text: String, _ line: Int, _ column: Int, _ fragment: String) {
         do {
             _ = try YAMLParser.parse(text)
@@ -137,7 +141,8 @@ import Testing
 
     /// The parser works on whole documents; feeding it every prefix must never crash, only succeed or throw.
     @Test func everyPrefixParsesOrThrowsCleanly() throws {
-        let text = "daemon:\n  modules:\n    web: {command: webui, args: [\"--port\", \"8080\"]}\n  autostart: [web]\n  lit: |\n    x\n"
+        let text =
+            "daemon:\n  modules:\n    web: {command: webui, args: [\"--port\", \"8080\"]}\n  autostart: [web]\n  lit: |\n    x\n"
         var chars = ""
         for c in text {
             chars.append(c)

@@ -1,13 +1,14 @@
 import ExchangeConnector
 import ExchangeModel
 import JSON
-import Synchronization
 import SuperBotConfig
-import SystemKit
 import SuperBotTesting
+import Synchronization
+import SystemKit
 import Testing
-@testable import Engines
 import TradingSettings
+
+@testable import Engines
 
 final class RecordingPublisher: EventPublisher {
     let topics = Mutex<[String]>([])
@@ -16,12 +17,15 @@ final class RecordingPublisher: EventPublisher {
 
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct EngineManagerTests {
-    static let symbols = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "AVAXUSDT", "DOTUSDT", "LINKUSDT",
-                          "MATICUSDT", "LTCUSDT", "TRXUSDT", "ATOMUSDT", "UNIUSDT"]
+    static let symbols = [
+        "BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "AVAXUSDT", "DOTUSDT", "LINKUSDT",
+        "MATICUSDT", "LTCUSDT", "TRXUSDT", "ATOMUSDT", "UNIUSDT",
+    ]
 
     func config(_ dir: String, symbols: [String]) throws -> TradingConfig {
         let list = symbols.joined(separator: ", ")
-        return try TradingConfig.parse("""
+        return try TradingConfig.parse(
+            """
             trading:
               data_dir: \(dir)/data
               symbols: [\(list)]
@@ -37,11 +41,15 @@ struct EngineManagerTests {
         let dir = temporaryDirectory()
         defer { removeTree(dir) }
         let events = RecordingPublisher()
-        let manager = EngineManager(config: try config(dir, symbols: Self.symbols), exchange: FakeExchange(prices: wavePrices), logDirectory: dir + "/logs", events: events)
+        let manager = EngineManager(
+            config: try config(dir, symbols: Self.symbols), exchange: FakeExchange(prices: wavePrices),
+            logDirectory: dir + "/logs", events: events)
         await manager.startAll(monitorInterval: 0.05)
         let allRunning = await waitUntil(10) {
             let status = try? await manager.statusJSON(nil)
-            return status?["engines"]?.arrayValue?.allSatisfy { $0["status"] == "running" && ($0["cycles"]?.intValue ?? 0) >= 3 } ?? false
+            return status?["engines"]?.arrayValue?.allSatisfy {
+                $0["status"] == "running" && ($0["cycles"]?.intValue ?? 0) >= 3
+            } ?? false
         }
         await manager.stopAll()
         #expect(allRunning)
@@ -52,7 +60,9 @@ struct EngineManagerTests {
             let lines = text.split(separator: "\n")
             #expect(!lines.isEmpty)
             for line in lines {
-                #expect((try JSON.parse(String(line)))["logger"]?.stringValue == "engine.\(symbol)", "a foreign line in \(symbol)'s log: \(line)")
+                #expect(
+                    (try JSON.parse(String(line)))["logger"]?.stringValue == "engine.\(symbol)",
+                    "a foreign line in \(symbol)'s log: \(line)")
             }
         }
         #expect(FileSystem.listDirectory(dir + "/logs").contains { $0.hasPrefix("orchestrator-") })
@@ -66,7 +76,9 @@ struct EngineManagerTests {
         let dir = temporaryDirectory()
         defer { removeTree(dir) }
         let symbols = Array(Self.symbols.prefix(3))
-        let manager = EngineManager(config: try config(dir, symbols: symbols), exchange: FakeExchange(prices: wavePrices), logDirectory: dir + "/logs", events: RecordingPublisher())
+        let manager = EngineManager(
+            config: try config(dir, symbols: symbols), exchange: FakeExchange(prices: wavePrices),
+            logDirectory: dir + "/logs", events: RecordingPublisher())
         await manager.startAll(monitorInterval: 0.05)
         defer { Task { await manager.stopAll() } }
         #expect(await waitUntil(10) { await manager.engine("ETHUSDT")?.info.status == .running })
@@ -86,7 +98,9 @@ struct EngineManagerTests {
     @Test func silentEngineIsRestartedAfterHeartbeatTimeout() async throws {
         let dir = temporaryDirectory()
         defer { removeTree(dir) }
-        let manager = EngineManager(config: try config(dir, symbols: ["BTCUSDT", "ETHUSDT"]), exchange: FakeExchange(prices: wavePrices), logDirectory: dir + "/logs", events: RecordingPublisher())
+        let manager = EngineManager(
+            config: try config(dir, symbols: ["BTCUSDT", "ETHUSDT"]), exchange: FakeExchange(prices: wavePrices),
+            logDirectory: dir + "/logs", events: RecordingPublisher())
         await manager.startAll(monitorInterval: 0.05)
         defer { Task { await manager.stopAll() } }
         #expect(await waitUntil(10) { await manager.engine("BTCUSDT")?.info.status == .running })
@@ -104,13 +118,16 @@ struct EngineManagerTests {
         defer { removeTree(dir) }
         let exchange = FakeExchange(prices: wavePrices)
         exchange.failSymbol("SOLUSDT", true)
-        let manager = EngineManager(config: try config(dir, symbols: ["SOLUSDT", "ETHUSDT"]), exchange: exchange, logDirectory: dir + "/logs", events: RecordingPublisher())
+        let manager = EngineManager(
+            config: try config(dir, symbols: ["SOLUSDT", "ETHUSDT"]), exchange: exchange, logDirectory: dir + "/logs",
+            events: RecordingPublisher())
         await manager.startAll(monitorInterval: 0.05)
         defer { Task { await manager.stopAll() } }
         // Each run: 4 errors (the spike) with backoff → crashed → restart; the sixth failure gives up.
         let gaveUp = await waitUntil(40) {
             let s = try? await manager.statusJSON("SOLUSDT")
-            return s?["status"] == "crashed" && (s?["reason"]?.stringValue ?? "").contains("restarts within the last hour")
+            return s?["status"] == "crashed"
+                && (s?["reason"]?.stringValue ?? "").contains("restarts within the last hour")
         }
         #expect(gaveUp)
         #expect(await manager.engine("SOLUSDT")!.info.restarts == 5)

@@ -1,10 +1,11 @@
 import ExchangeConnector
 import ExchangeModel
-import MarketData
 import Glibc
 import JSON
+import MarketData
 import SystemKit
 import Testing
+
 @testable import Trading
 
 struct SimulatedCrash: Error {}
@@ -20,7 +21,8 @@ struct SimulatedCrash: Error {}
 
     func sameMoney(_ a: Ledger, _ b: Ledger) -> Bool {
         abs(a.cash - b.cash) < 1e-9 && abs(a.position - b.position) < 1e-12 && abs(a.realizedPnL - b.realizedPnL) < 1e-9
-            && abs(a.fees - b.fees) < 1e-9 && a.tradeCount == b.tradeCount && abs(a.averagePrice - b.averagePrice) < 1e-9
+            && abs(a.fees - b.fees) < 1e-9 && a.tradeCount == b.tradeCount
+            && abs(a.averagePrice - b.averagePrice) < 1e-9
     }
 
     /// Crash on the second order's cycle at `step`; a new engine on the same files must end up
@@ -51,7 +53,9 @@ struct SimulatedCrash: Error {}
         try await recovered.recover(now: 2000)
         #expect(exchange.placed == placedAtCrash, "recovery must not send an order again")
         #expect(recovered.pending == nil)
-        #expect(sameMoney(recovered.ledger, truth(exchange)), "after a crash at \(step): \(recovered.ledger) vs \(truth(exchange))")
+        #expect(
+            sameMoney(recovered.ledger, truth(exchange)),
+            "after a crash at \(step): \(recovered.ledger) vs \(truth(exchange))")
         if [.fillJournaled, .done, .snapshot].contains(step) {
             #expect(sameMoney(recovered.ledger, core.ledger))
         }
@@ -86,7 +90,8 @@ struct SimulatedCrash: Error {}
         let dir = temporaryDirectory()
         defer { removeTree(dir) }
         try FileSystem.makeDirectories(dir + "/trades")
-        try FileSystem.writeAtomically(dir + "/trades/BTCUSDT.jsonl", Array("{\"seq\":1,\"type\":\"intent\"}\nnot json\n".utf8))
+        try FileSystem.writeAtomically(
+            dir + "/trades/BTCUSDT.jsonl", Array("{\"seq\":1,\"type\":\"intent\"}\nnot json\n".utf8))
         let core = EngineCore(settings: engineSettings(), exchange: FakeExchange(prices: [100]), dataDirectory: dir)
         await #expect(throws: SystemError.self) { try await core.recover(now: 0) }
     }
@@ -97,10 +102,13 @@ struct SimulatedCrash: Error {}
         final class Refusing: ExchangeAPI {
             let inner = FakeExchange(prices: wavePrices)
             func tickerPrice(_ s: String) async throws -> Double { try await inner.tickerPrice(s) }
-            func klines(_ s: String, interval: String, limit: Int) async throws -> [Bar] { try await inner.klines(s, interval: interval, limit: limit) }
+            func klines(_ s: String, interval: String, limit: Int) async throws -> [Bar] {
+                try await inner.klines(s, interval: interval, limit: limit)
+            }
             func symbolRules(_ s: String) async throws -> SymbolRules { try await inner.symbolRules(s) }
             func placeOrder(_ o: NewOrder) async throws -> OrderResult {
-                throw ExchangeError.rejected(status: 400, code: -2010, message: "Account has insufficient balance for requested action.")
+                throw ExchangeError.rejected(
+                    status: 400, code: -2010, message: "Account has insufficient balance for requested action.")
             }
             func queryOrder(symbol: String, clientOrderId: String) async throws -> OrderResult? { nil }
             func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] { [] }

@@ -5,10 +5,11 @@ import Testing
 import TradingSettings
 
 @Suite struct HTTPParserTests {
-    static let pipelined = Array((
-        "GET /api/v3/ticker/price?symbol=BTCUSDT HTTP/1.1\r\nHost: x\r\n\r\n"
-        + "POST /api/v3/order HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 36\r\n\r\nsymbol=BTCUSDT&side=BUY&quantity=0.1"
-        + "\r\nDELETE /api/v3/order?symbol=ETH%55SDT&origClientOrderId=a+b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").utf8)
+    static let pipelined = Array(
+        ("GET /api/v3/ticker/price?symbol=BTCUSDT HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "POST /api/v3/order HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 36\r\n\r\nsymbol=BTCUSDT&side=BUY&quantity=0.1"
+            + "\r\nDELETE /api/v3/order?symbol=ETH%55SDT&origClientOrderId=a+b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            .utf8)
 
     func parseRequests(_ bytes: [UInt8], chunk: Int) throws -> [HTTPRequest] {
         var parser = HTTPParser(.request)
@@ -28,13 +29,16 @@ import TradingSettings
         #expect(requests.count == 3)
         #expect(requests[0].method == "GET" && requests[0].parameters["symbol"] == "BTCUSDT" && requests[0].keepAlive)
         #expect(requests[1].parameters == ["symbol": "BTCUSDT", "side": "BUY", "quantity": "0.1"])
-        #expect(requests[2].method == "DELETE" && requests[2].parameters["symbol"] == "ETHUSDT" && requests[2].parameters["origClientOrderId"] == "a b")
+        #expect(
+            requests[2].method == "DELETE" && requests[2].parameters["symbol"] == "ETHUSDT"
+                && requests[2].parameters["origClientOrderId"] == "a b")
         #expect(requests[2].minorVersion == 0 && requests[2].keepAlive)
     }
 
     @Test(arguments: [1, 5, 1000])
     func chunkedAndUnframedResponses(chunk: Int) throws {
-        let text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3;ext=1\r\n:1}\r\n0\r\nX-Trailer: y\r\n\r\n"
+        let text =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3;ext=1\r\n:1}\r\n0\r\nX-Trailer: y\r\n\r\n"
             + "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: 2\r\n\r\n{}"
             + "HTTP/1.0 200 OK\r\n\r\nuntil the end"
         let bytes = Array(text.utf8)
@@ -56,8 +60,10 @@ import TradingSettings
 
     @Test(arguments: [
         "GET\r\n\r\n", "get / HTTP/1.1\r\n\r\n", "GET / HTTP/2.0\r\n\r\n", "GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
-        "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", "POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", "POST / HTTP/1.1\r\nContent-Length: 9999999999\r\n\r\n",
-        "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "GET relative HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nX: \u{0}\r\n\r\n",
+        "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", "POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: 9999999999\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "GET relative HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1\r\nX: \u{0}\r\n\r\n",
     ])
     func malformedRequestsAreErrors(text: String) {
         var parser = HTTPParser(.request)
@@ -89,15 +95,19 @@ import TradingSettings
 
 @Suite struct CSVTests {
     @Test func plainAndBinanceShapes() throws {
-        let plain = try OHLCVCSV.parse("timestamp,open,high,low,close,volume\n1700000000,1,2,0.5,1.5,10\n1700000060,1.5,2,1,1.8,5\n")
+        let plain = try OHLCVCSV.parse(
+            "timestamp,open,high,low,close,volume\n1700000000,1,2,0.5,1.5,10\n1700000060,1.5,2,1,1.8,5\n")
         #expect(plain.count == 2 && plain[0].time == 1_700_000_000_000 && plain[1].close == 1.8)
-        let binance = try OHLCVCSV.parse("1700000000000,100,110,90,105,3,1700000059999,315,10,1,105,0\r\n1700000060000,105,106,104,104.5,1,1700000119999,104,3,0,0,0\r\n")
+        let binance = try OHLCVCSV.parse(
+            "1700000000000,100,110,90,105,3,1700000059999,315,10,1,105,0\r\n1700000060000,105,106,104,104.5,1,1700000119999,104,3,0,0,0\r\n"
+        )
         #expect(binance.count == 2 && binance[1].low == 104)
     }
 
     @Test(arguments: [
         ("1,2,3\n", 1), ("1700000000,a,2,0.5,1,1\n", 1), ("1700000000,1,2,0.5,1,1\n1700000000,1,2,0.5,1,1\n", 2),
-        ("1700000000,1,0.5,0.4,1,1\n", 1), ("1700000000,1,2,0.5,1,-3\n", 1), ("t,o,h,l,c,v\n1700000000,1,2,0.5,nan,1\n", 2),
+        ("1700000000,1,0.5,0.4,1,1\n", 1), ("1700000000,1,2,0.5,1,-3\n", 1),
+        ("t,o,h,l,c,v\n1700000000,1,2,0.5,nan,1\n", 2),
     ])
     func malformedRowsNameTheLine(text: String, line: Int) {
         #expect { _ = try OHLCVCSV.parse(text) } throws: { ($0 as? CSVError)?.line == line }
@@ -105,10 +115,13 @@ import TradingSettings
 }
 
 @Suite struct TradingConfigTests {
-    func parse(_ body: String) throws -> TradingConfig { try TradingConfig.parse("trading:\n" + body, file: "trading.yaml", baseDirectory: "/tmp") }
+    func parse(_ body: String) throws -> TradingConfig {
+        try TradingConfig.parse("trading:\n" + body, file: "trading.yaml", baseDirectory: "/tmp")
+    }
 
     @Test func overridesMergeKeyByKey() throws {
-        let c = try parse("""
+        let c = try parse(
+            """
               symbols:
                 BTCUSDT: {strategy: {fast: 3}, risk: {max_order_notional: 2000}}
                 ETHUSDT: {}
@@ -118,7 +131,8 @@ import TradingSettings
                 risk: {max_order_notional: 800, daily_loss_limit: 50}
             """)
         #expect(c.symbols == ["BTCUSDT", "ETHUSDT"])
-        let btc = c.engine("BTCUSDT")!, eth = c.engine("ETHUSDT")!
+        let btc = c.engine("BTCUSDT")!
+        let eth = c.engine("ETHUSDT")!
         #expect(btc.strategy.fast == 3 && btc.strategy.slow == 30 && btc.cycleInterval == 2)
         #expect(btc.risk.maxOrderNotional == 2000 && btc.risk.dailyLossLimit == 50)
         #expect(eth.strategy.fast == 5 && eth.risk.maxOrderNotional == 800)

@@ -1,10 +1,11 @@
 import ExchangeModel
 import MarketData
-import Synchronization
 import SuperBotTesting
+import Synchronization
 import SystemKit
 import Testing
 import TradingSettings
+
 @testable import Trading
 
 /// Live and backtest see the same series: closed bars of the strategy's interval.
@@ -31,14 +32,22 @@ import TradingSettings
         }
 
         func symbolRules(_ symbol: String) async throws -> SymbolRules {
-            SymbolRules(symbol: symbol, baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.000001, minQty: 0.000001, minNotional: 1)
+            SymbolRules(
+                symbol: symbol, baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.000001,
+                minQty: 0.000001, minNotional: 1)
         }
 
         func placeOrder(_ order: NewOrder) async throws -> OrderResult {
             let price = try await tickerPrice(order.symbol)
-            return OrderResult(symbol: order.symbol, orderId: 1, clientOrderId: order.clientOrderId, side: order.side, status: "FILLED",
-                               executedQty: order.quantity, fills: [Fill(tradeId: Int64(revealed.withLock { $0 }), price: price, qty: order.quantity,
-                                                                          commission: 0, commissionAsset: "USDT")])
+            return OrderResult(
+                symbol: order.symbol, orderId: 1, clientOrderId: order.clientOrderId, side: order.side,
+                status: "FILLED",
+                executedQty: order.quantity,
+                fills: [
+                    Fill(
+                        tradeId: Int64(revealed.withLock { $0 }), price: price, qty: order.quantity,
+                        commission: 0, commissionAsset: "USDT")
+                ])
         }
 
         func queryOrder(symbol: String, clientOrderId: String) async throws -> OrderResult? { nil }
@@ -65,7 +74,8 @@ import TradingSettings
         let expected = bars.dropLast().map { plain.update($0) }
 
         let feed = BarFeed(bars)
-        let core = EngineCore(settings: settings, exchange: feed, journal: MemoryJournal(), snapshotPath: nil, clock: ManualClock())
+        let core = EngineCore(
+            settings: settings, exchange: feed, journal: MemoryJournal(), snapshotPath: nil, clock: ManualClock())
         try await core.warmUp()
         var live: [Signal] = []
         for _ in 0..<(bars.count - 1) {
@@ -83,7 +93,8 @@ import TradingSettings
         var settings = engineSettings(fast: 3, slow: 9)
         settings.strategy.interval = "5m"
         let feed = BarFeed(bars)
-        let core = EngineCore(settings: settings, exchange: feed, journal: MemoryJournal(), snapshotPath: nil, clock: ManualClock())
+        let core = EngineCore(
+            settings: settings, exchange: feed, journal: MemoryJournal(), snapshotPath: nil, clock: ManualClock())
         try await core.warmUp()
         var plain = SMACrossover(fast: 3, slow: 9)
         var expected: [Signal] = []

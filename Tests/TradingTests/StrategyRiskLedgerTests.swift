@@ -3,6 +3,7 @@ import ExchangeModel
 import MarketData
 import SuperBotConfig
 import Testing
+
 @testable import Trading
 
 @Suite struct StrategyTests {
@@ -48,8 +49,11 @@ import Testing
 }
 
 @Suite struct RiskTests {
-    let rules = SymbolRules(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.001, minQty: 0.001, minNotional: 5)
-    let risk = RiskManager(.init(maxPositionNotional: 2000, maxOrderNotional: 1000, dailyLossLimit: 100, lossCooldown: 30))
+    let rules = SymbolRules(
+        symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.001, minQty: 0.001,
+        minNotional: 5)
+    let risk = RiskManager(
+        .init(maxPositionNotional: 2000, maxOrderNotional: 1000, dailyLossLimit: 100, lossCooldown: 30))
 
     func ledger(position: Double = 0, price: Double = 100) -> Ledger {
         var l = Ledger(initialCash: 10_000)
@@ -59,39 +63,63 @@ import Testing
     }
 
     @Test func capsOrderAndPositionNotional() {
-        #expect(risk.check(side: .buy, qty: 50, price: 100, ledger: ledger(), rules: rules, now: 0, cooldownUntil: 0) == .allow(qty: 10))
-        #expect(risk.check(side: .buy, qty: 50, price: 100, ledger: ledger(position: 15), rules: rules, now: 0, cooldownUntil: 0) == .allow(qty: 5))
-        if case .reject = risk.check(side: .buy, qty: 1, price: 100, ledger: ledger(position: 20), rules: rules, now: 0, cooldownUntil: 0) {} else {
+        #expect(
+            risk.check(side: .buy, qty: 50, price: 100, ledger: ledger(), rules: rules, now: 0, cooldownUntil: 0)
+                == .allow(qty: 10))
+        #expect(
+            risk.check(
+                side: .buy, qty: 50, price: 100, ledger: ledger(position: 15), rules: rules, now: 0, cooldownUntil: 0)
+                == .allow(qty: 5))
+        if case .reject = risk.check(
+            side: .buy, qty: 1, price: 100, ledger: ledger(position: 20), rules: rules, now: 0, cooldownUntil: 0)
+        {
+        } else {
             Issue.record("a full position must refuse another buy")
         }
     }
 
     @Test func rejectsNonsense() {
         for qty in [Double.nan, -1, 0, .infinity] {
-            if case .reject = risk.check(side: .buy, qty: qty, price: 100, ledger: ledger(), rules: rules, now: 0, cooldownUntil: 0) {} else {
+            if case .reject = risk.check(
+                side: .buy, qty: qty, price: 100, ledger: ledger(), rules: rules, now: 0, cooldownUntil: 0)
+            {
+            } else {
                 Issue.record("quantity \(qty) must be rejected")
             }
         }
-        if case .reject = risk.check(side: .buy, qty: 0.01, price: 100, ledger: ledger(), rules: rules, now: 0, cooldownUntil: 0) {} else {
+        if case .reject = risk.check(
+            side: .buy, qty: 0.01, price: 100, ledger: ledger(), rules: rules, now: 0, cooldownUntil: 0)
+        {
+        } else {
             Issue.record("an order below the minimum notional must be rejected")
         }
     }
 
     @Test func cooldownBlocksEntriesNotExits() {
-        if case .reject = risk.check(side: .buy, qty: 1, price: 100, ledger: ledger(), rules: rules, now: 10, cooldownUntil: 20) {} else {
+        if case .reject = risk.check(
+            side: .buy, qty: 1, price: 100, ledger: ledger(), rules: rules, now: 10, cooldownUntil: 20)
+        {
+        } else {
             Issue.record("buy during cooldown")
         }
-        #expect(risk.check(side: .sell, qty: 5, price: 100, ledger: ledger(position: 5), rules: rules, now: 10, cooldownUntil: 20) == .allow(qty: 5))
+        #expect(
+            risk.check(
+                side: .sell, qty: 5, price: 100, ledger: ledger(position: 5), rules: rules, now: 10, cooldownUntil: 20)
+                == .allow(qty: 5))
     }
 
     @Test func dailyLossPauses() {
         var l = ledger(position: 10, price: 100)
         l.mark(price: 89, day: "20260101")  // -110 on the day
-        if case .pause = risk.check(side: .sell, qty: 10, price: 89, ledger: l, rules: rules, now: 0, cooldownUntil: 0) {} else {
+        if case .pause = risk.check(side: .sell, qty: 10, price: 89, ledger: l, rules: rules, now: 0, cooldownUntil: 0)
+        {
+        } else {
             Issue.record("the daily loss limit must pause")
         }
         l.mark(price: 89, day: "20260102")  // a new day starts from the current equity
-        #expect(risk.check(side: .sell, qty: 10, price: 89, ledger: l, rules: rules, now: 0, cooldownUntil: 0) == .allow(qty: 10))
+        #expect(
+            risk.check(side: .sell, qty: 10, price: 89, ledger: l, rules: rules, now: 0, cooldownUntil: 0)
+                == .allow(qty: 10))
     }
 }
 
@@ -106,7 +134,9 @@ import Testing
             l.mark(price: price, day: "20260101")
             let qty = (random.unit() * 10).rounded() / 10 + 0.1
             let fee = price * qty * 0.001
-            if random.unit() < 0.5 { l.apply(side: .buy, price: price, qty: qty, fee: fee) } else if l.position > 0 {
+            if random.unit() < 0.5 {
+                l.apply(side: .buy, price: price, qty: qty, fee: fee)
+            } else if l.position > 0 {
                 l.apply(side: .sell, price: price, qty: min(qty, l.position), fee: fee)
             }
             let identity = l.initialCash + l.realizedPnL + l.unrealizedPnL - l.fees
@@ -143,7 +173,10 @@ import Testing
     @Test func fiveRestartsPerHourWithDoublingBackoff() {
         var p = RecoveryPolicy(.init(maxRestartsPerHour: 5, backoff: 1, maxBackoff: 10, errorSpike: 3))
         let delays = (0..<5).map { i in p.onFailure(now: Double(i)) }
-        #expect(delays == [.restart(after: 1), .restart(after: 2), .restart(after: 4), .restart(after: 8), .restart(after: 10)])
+        #expect(
+            delays == [
+                .restart(after: 1), .restart(after: 2), .restart(after: 4), .restart(after: 8), .restart(after: 10),
+            ])
         if case .giveUp = p.onFailure(now: 100) {} else { Issue.record("a sixth failure within the hour must give up") }
         // An hour after the first restarts, room opens again.
         if case .restart = p.onFailure(now: 3601) {} else { Issue.record("the window must slide") }

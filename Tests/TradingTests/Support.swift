@@ -27,13 +27,17 @@ final class FakeExchange: ExchangeAPI {
     var placed: Int { state.withLock { $0.placed } }
     func setFailure(_ error: ExchangeError?) { state.withLock { $0.failTicker = error } }
     func setHang(_ hang: Bool) { state.withLock { $0.hangTicker = hang } }
-    func failSymbol(_ symbol: String, _ fail: Bool) { state.withLock { if fail { $0.failSymbols.insert(symbol) } else { $0.failSymbols.remove(symbol) } } }
+    func failSymbol(_ symbol: String, _ fail: Bool) {
+        state.withLock { if fail { $0.failSymbols.insert(symbol) } else { $0.failSymbols.remove(symbol) } }
+    }
 
     func tickerPrice(_ symbol: String) async throws -> Double {
         if state.withLock({ $0.hangTicker }) { try await Task.sleep(for: .seconds(3600)) }
         return try state.withLock { s in
             if let error = s.failTicker { throw error }
-            if s.failSymbols.contains(symbol) { throw ExchangeError.server(status: 503, message: "injected for \(symbol)") }
+            if s.failSymbols.contains(symbol) {
+                throw ExchangeError.server(status: 503, message: "injected for \(symbol)")
+            }
             let p = s.prices[min(s.index, s.prices.count - 1)]
             s.index += 1
             return p
@@ -51,25 +55,38 @@ final class FakeExchange: ExchangeAPI {
     }
 
     func symbolRules(_ symbol: String) async throws -> SymbolRules {
-        SymbolRules(symbol: symbol, baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.0001, minQty: 0.0001, minNotional: 5)
+        SymbolRules(
+            symbol: symbol, baseAsset: "BTC", quoteAsset: "USDT", tickSize: 0.01, stepSize: 0.0001, minQty: 0.0001,
+            minNotional: 5)
     }
 
     func placeOrder(_ order: NewOrder) async throws -> OrderResult {
         try state.withLock { s in
-            if s.orders[order.clientOrderId] != nil { throw ExchangeError.rejected(status: 400, code: -2010, message: "Duplicate order sent.") }
+            if s.orders[order.clientOrderId] != nil {
+                throw ExchangeError.rejected(status: 400, code: -2010, message: "Duplicate order sent.")
+            }
             let price = s.prices[max(0, min(s.index - 1, s.prices.count - 1))]
-            let fill = Fill(tradeId: s.nextTrade, price: price, qty: order.quantity, commission: price * order.quantity * 0.001, commissionAsset: "USDT")
+            let fill = Fill(
+                tradeId: s.nextTrade, price: price, qty: order.quantity, commission: price * order.quantity * 0.001,
+                commissionAsset: "USDT")
             s.nextTrade += 1
             s.placed += 1
-            let result = OrderResult(symbol: order.symbol, orderId: Int64(s.placed), clientOrderId: order.clientOrderId, side: order.side,
-                                     status: "FILLED", executedQty: order.quantity, fills: [fill])
+            let result = OrderResult(
+                symbol: order.symbol, orderId: Int64(s.placed), clientOrderId: order.clientOrderId, side: order.side,
+                status: "FILLED", executedQty: order.quantity, fills: [fill])
             s.orders[order.clientOrderId] = result
             return result
         }
     }
 
     func queryOrder(symbol: String, clientOrderId: String) async throws -> OrderResult? {
-        state.withLock { s in s.orders[clientOrderId].map { var o = $0; o.fills = []; return o } }
+        state.withLock { s in
+            s.orders[clientOrderId].map {
+                var o = $0
+                o.fills = []
+                return o
+            }
+        }
     }
 
     func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] {
@@ -91,13 +108,19 @@ func removeTree(_ path: String) {
     rmdir(path)
 }
 
-func engineSettings(_ symbol: String = "BTCUSDT", fast: Int = 2, slow: Int = 4, cycle: Double = 1) -> TradingConfig.Engine {
+func engineSettings(_ symbol: String = "BTCUSDT", fast: Int = 2, slow: Int = 4, cycle: Double = 1)
+    -> TradingConfig.Engine
+{
     TradingConfig.Engine(
-        symbol: symbol, baseAsset: String(symbol.dropLast(4)), quoteAsset: "USDT", enabled: true, cycleInterval: cycle, heartbeatTimeout: 1,
+        symbol: symbol, baseAsset: String(symbol.dropLast(4)), quoteAsset: "USDT", enabled: true, cycleInterval: cycle,
+        heartbeatTimeout: 1,
         initialCash: 10_000, orderNotional: 500, strategy: .init(name: "sma_crossover", fast: fast, slow: slow),
         risk: .init(maxPositionNotional: 2000, maxOrderNotional: 1000, dailyLossLimit: 500, lossCooldown: 0),
         recovery: .init(maxRestartsPerHour: 5, backoff: 0.05, maxBackoff: 1, errorSpike: 3))
 }
 
 /// Prices that make a 2/4 SMA crossover buy, then sell, then buy again.
-let wavePrices: [Double] = [100, 100, 100, 100, 100, 104, 108, 112, 110, 104, 98, 92, 90, 95, 101, 107, 112, 111, 108, 100, 94, 90, 92, 96, 103, 110]
+let wavePrices: [Double] = [
+    100, 100, 100, 100, 100, 104, 108, 112, 110, 104, 98, 92, 90, 95, 101, 107, 112, 111, 108, 100, 94, 90, 92, 96, 103,
+    110,
+]
