@@ -14,20 +14,20 @@ final class ModuleRunner {
     private(set) var pid: pid_t?
     private(set) var startTime: UInt64 = 0
     private(set) var startedWall: Double?
-    private var adoptedPidFD: Int32?
-    private var timer: EventLoop.TimerID?
-    private var healthTimer: EventLoop.TimerID?
-    private var healthFailures = 0
-    private var probe: HealthProbe?
+    var adoptedPidFD: Int32?
+    var timer: EventLoop.TimerID?
+    var healthTimer: EventLoop.TimerID?
+    var healthFailures = 0
+    var probe: HealthProbe?
     /// Descendants seen at the last watchdog pass or stop, so ones that left the group die with the module.
-    private var knownTree: [ProcStat] = []
-    private var cpuSample: (ticks: UInt64, at: Double)?
-    private(set) var resources = ModuleResources()
-    private var stoppedStateReported = false
+    var knownTree: [ProcStat] = []
+    var cpuSample: (ticks: UInt64, at: Double)?
+    var resources = ModuleResources()
+    var stoppedStateReported = false
     /// Set while a crash restart is pending, so the next start is announced as `module.restarted`.
     var pendingRestartAttempt: Int?
-    private var lastHeartbeat = 0.0
-    private var heartbeatTimer: EventLoop.TimerID?
+    var lastHeartbeat = 0.0
+    var heartbeatTimer: EventLoop.TimerID?
 
     enum CountedEvent { case spawn, spawnFailure, healthCheckFailure }
 
@@ -129,6 +129,12 @@ final class ModuleRunner {
         context.logger.info("module adopted", ["module": .string(name), "pid": JSON(file.pid)])
         return true
     }
+
+    /// A failed check, a memory limit: kill and restart under the policy.
+    func fail(_ why: String, now: Double) { apply(lifecycle.failed(why, now: now)) }
+
+    /// The health check passed (or the first heartbeat came).
+    func markHealthy(now: Double) { apply(lifecycle.healthy(now: now)) }
 
     // MARK: Actions
 
@@ -251,189 +257,4 @@ final class ModuleRunner {
         }
         knownTree = []
     }
-
-    // MARK: Watchdog
-
-    /// One watchdog pass: resource figures from /proc, process-state alerts, the RSS limit.
-    func sample(_ table: ProcessTable, now: Double) {
-        guard let pid, let main = table.entries[pid] ?? ProcStat.read(pid) else { return }
-        let tree = table.tree(of: pid)
-        knownTree = tree
-        let members = [main] + tree
-        let ticks = members.reduce(0) { $0 + $1.cpuTicks }
-        var cpu = 0.0
-        if let last = cpuSample, now > last.at, ticks >= last.ticks {
-            cpu = Double(ticks - last.ticks) / Double(ProcStat.clockTicks) / (now - last.at) * 100
-        }
-        cpuSample = (ticks, now)
-        resources = ModuleResources(
-            cpuPercent: cpu, rssBytes: members.reduce(0) { $0 + $1.rssBytes },
-            threads: members.reduce(0) { $0 + $1.threads },
-            openFiles: ProcStat.openFileCount(pid), children: tree.count, processState: String(main.state))
-        if main.isStopped && !stoppedStateReported {
-            stoppedStateReported = true
-            context.logger.warning(
-                "module process is stopped (SIGSTOP?); it is not restarted",
-                ["module": .string(name), "pid": JSON(pid)])
-        }
-        if let limit = spec.maxRSSMB, resources.rssBytes > UInt64(limit) << 20, state == .running {
-            let why = "RSS \(resources.rssBytes >> 20) MiB over max_rss_mb \(limit)"
-            context.logger.warning(
-                "module over its memory limit; restarting",
-                ["module": .string(name), "rss_bytes": JSON(resources.rssBytes)])
-            apply(lifecycle.failed(why, now: now))
-        }
-    }
-
-    /// Figures for `status` between watchdog passes: the last tree sample, with the main process's
-    /// state (and, before the first sample, its RSS and threads) read now — one /proc read.
-    func liveResources() -> ModuleResources {
-        guard let pid, let stat = ProcStat.read(pid) else { return resources }
-        var live = resources
-        live.processState = String(stat.state)
-        if cpuSample == nil {
-            live.rssBytes = stat.rssBytes
-            live.threads = stat.threads
-        }
-        return live
-    }
-
-    private func uptimeFromStartTime(_ ticks: UInt64) -> Double {
-        guard let text = try? FileSystem.readString("/proc/uptime"),
-            let up = Double(text.split(separator: " ").first ?? "")
-        else { return 0 }
-        return max(0, up - Double(ticks) / Double(ProcStat.clockTicks))
-    }
-
-    // MARK: HTTP health checks
-
-    private func startHealthChecks() {
-        lastHeartbeat = Clock.monotonic()
-        if spec.heartbeatTimeout != nil { scheduleHeartbeatCheck() }
-        guard spec.httpCheck != nil else { return }
-        scheduleHealthCheck(after: 0.1)
-    }
-
-    // MARK: Heartbeat checks
-
-    func heartbeatReceived() {
-        guard pid != nil else { return }
-        lastHeartbeat = Clock.monotonic()
-        if spec.heartbeatTimeout != nil && state == .starting { apply(lifecycle.healthy(now: lastHeartbeat)) }
-    }
-
-    private func scheduleHeartbeatCheck() {
-        guard let timeout = spec.heartbeatTimeout else { return }
-        context.loop.cancel(heartbeatTimer)
-        heartbeatTimer = context.loop.schedule(after: max(0.02, timeout / 4)) { [unowned self] in
-            self.heartbeatTimer = nil
-            guard self.pid != nil, self.state == .starting || self.state == .running else { return }
-            let silent = Clock.monotonic() - self.lastHeartbeat
-            if silent > timeout {
-                self.context.count(.healthCheckFailure)
-                self.context.logger.warning(
-                    "module missed its heartbeat", ["module": .string(self.name), "silent_seconds": JSON(silent)])
-                let why =
-                    "no heartbeat on module.\(self.name).heartbeat for \(Int(silent * 10) / 10) s (timeout \(timeout) s)"
-                self.apply(self.lifecycle.failed(why, now: Clock.monotonic()))
-                return
-            }
-            self.scheduleHeartbeatCheck()
-        }
-    }
-
-    private func stopHealthChecks() {
-        context.loop.cancel(heartbeatTimer)
-        heartbeatTimer = nil
-        context.loop.cancel(healthTimer)
-        healthTimer = nil
-        probe?.cancel()
-        probe = nil
-    }
-
-    private func scheduleHealthCheck(after delay: Double) {
-        context.loop.cancel(healthTimer)
-        healthTimer = context.loop.schedule(after: delay) { [unowned self] in
-            self.healthTimer = nil
-            self.runHealthCheck()
-        }
-    }
-
-    private func runHealthCheck() {
-        guard let check = spec.httpCheck, pid != nil, state == .starting || state == .running else { return }
-        probe = HealthProbe(
-            loop: context.loop, host: check.host, port: UInt16(check.port), path: check.path, timeout: check.timeout
-        ) { [unowned self] result in
-            self.probe = nil
-            self.healthCheckFinished(result)
-        }
-    }
-
-    private func healthCheckFinished(_ result: Result<Int, HealthProbe.Failure>) {
-        guard let check = spec.httpCheck, pid != nil else { return }
-        let now = Clock.monotonic()
-        switch result {
-        case .success:
-            healthFailures = 0
-            if state == .starting { apply(lifecycle.healthy(now: now)) }
-        case .failure(let failure):
-            // While starting, failures only count once the start grace period is over.
-            if state == .running || now - lifecycle.since >= spec.startSeconds {
-                healthFailures += 1
-                context.count(.healthCheckFailure)
-                context.logger.warning(
-                    "health check failed",
-                    ["module": .string(name), "failures": JSON(healthFailures), "error": .string(failure.description)])
-            }
-            if healthFailures >= check.failures {
-                healthFailures = 0
-                apply(lifecycle.failed("health check failed \(check.failures) times: \(failure.description)", now: now))
-                return
-            }
-        }
-        guard state == .starting || state == .running else { return }
-        scheduleHealthCheck(after: state == .starting ? min(0.2, check.interval) : check.interval)
-    }
-
-    // MARK: Reporting
-
-    func statusJSON(detailed: Bool) -> JSON {
-        let res = liveResources()
-        var o: [String: JSON] = [
-            "name": .string(name), "state": .string(state.rawValue), "enabled": .bool(spec.enabled),
-            "pid": pid.map { JSON($0) } ?? .null,
-            "uptime_seconds": startedWall.map { JSON((Clock.wall() - $0).rounded(.down)) } ?? .null,
-            "since": .string(Clock.iso8601(Clock.wall() - (Clock.monotonic() - lifecycle.since))),
-            "restarts": JSON(lifecycle.totalRestarts), "recent_restarts": JSON(lifecycle.recentRestarts.count),
-            "reason": JSON(lifecycle.reason),
-            "cpu_percent": pid == nil ? .null : JSON((res.cpuPercent * 10).rounded() / 10),
-            "rss_bytes": pid == nil ? .null : JSON(res.rssBytes),
-        ]
-        if detailed {
-            o["threads"] = JSON(res.threads)
-            o["open_files"] = JSON(res.openFiles)
-            o["children"] = JSON(res.children)
-            o["process_state"] = JSON(res.processState)
-            o["command"] = .string(spec.command)
-            o["args"] = .array(spec.args.map { .string($0) })
-            o["log_file"] = .string(logPath)
-            o["depends_on"] = .array(spec.dependsOn.map { .string($0) })
-            o["last_exit"] = JSON(lifecycle.lastExit?.description)
-            o["health_check"] =
-                spec.httpCheck.map { .string("http://\($0.host):\($0.port)\($0.path)") }
-                ?? spec.heartbeatTimeout.map { .string("heartbeat on module.\(name).heartbeat every \($0) s") } ?? .null
-            o["operator_stopped"] = .bool(context.isOperatorStopped(name))
-        }
-        return .object(o)
-    }
-}
-
-/// What the watchdog last read from /proc for a module's whole tree.
-struct ModuleResources {
-    var cpuPercent = 0.0
-    var rssBytes: UInt64 = 0
-    var threads = 0
-    var openFiles = 0
-    var children = 0
-    var processState: String?
 }

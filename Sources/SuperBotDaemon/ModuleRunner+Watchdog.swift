@@ -1,0 +1,69 @@
+import Glibc
+import JSON
+import SuperBotConfig
+import Supervision
+import SystemKit
+
+/// The watchdog's pass over a module's tree in /proc: resources, stopped processes, the RSS limit.
+extension ModuleRunner {
+    /// One watchdog pass: resource figures from /proc, process-state alerts, the RSS limit.
+    func sample(_ table: ProcessTable, now: Double) {
+        guard let pid, let main = table.entries[pid] ?? ProcStat.read(pid) else { return }
+        let tree = table.tree(of: pid)
+        knownTree = tree
+        let members = [main] + tree
+        let ticks = members.reduce(0) { $0 + $1.cpuTicks }
+        var cpu = 0.0
+        if let last = cpuSample, now > last.at, ticks >= last.ticks {
+            cpu = Double(ticks - last.ticks) / Double(ProcStat.clockTicks) / (now - last.at) * 100
+        }
+        cpuSample = (ticks, now)
+        resources = ModuleResources(
+            cpuPercent: cpu, rssBytes: members.reduce(0) { $0 + $1.rssBytes },
+            threads: members.reduce(0) { $0 + $1.threads },
+            openFiles: ProcStat.openFileCount(pid), children: tree.count, processState: String(main.state))
+        if main.isStopped && !stoppedStateReported {
+            stoppedStateReported = true
+            context.logger.warning(
+                "module process is stopped (SIGSTOP?); it is not restarted",
+                ["module": .string(name), "pid": JSON(pid)])
+        }
+        if let limit = spec.maxRSSMB, resources.rssBytes > UInt64(limit) << 20, state == .running {
+            let why = "RSS \(resources.rssBytes >> 20) MiB over max_rss_mb \(limit)"
+            context.logger.warning(
+                "module over its memory limit; restarting",
+                ["module": .string(name), "rss_bytes": JSON(resources.rssBytes)])
+            fail(why, now: now)
+        }
+    }
+
+    /// Figures for `status` between watchdog passes: the last tree sample, with the main process's
+    /// state (and, before the first sample, its RSS and threads) read now — one /proc read.
+    func liveResources() -> ModuleResources {
+        guard let pid, let stat = ProcStat.read(pid) else { return resources }
+        var live = resources
+        live.processState = String(stat.state)
+        if cpuSample == nil {
+            live.rssBytes = stat.rssBytes
+            live.threads = stat.threads
+        }
+        return live
+    }
+
+    func uptimeFromStartTime(_ ticks: UInt64) -> Double {
+        guard let text = try? FileSystem.readString("/proc/uptime"),
+            let up = Double(text.split(separator: " ").first ?? "")
+        else { return 0 }
+        return max(0, up - Double(ticks) / Double(ProcStat.clockTicks))
+    }
+}
+
+/// What the watchdog last read from /proc for a module's whole tree.
+struct ModuleResources {
+    var cpuPercent = 0.0
+    var rssBytes: UInt64 = 0
+    var threads = 0
+    var openFiles = 0
+    var children = 0
+    var processState: String?
+}
