@@ -66,8 +66,11 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(name: "superbot", dependencies: ["SuperBotDaemon"], swiftSettings: strict),
         .executableTarget(name: "superbot-cli", dependencies: ["SuperBotCLI"], swiftSettings: strict),
-        // What the test targets share: deadlines instead of sleeps, a loop on a thread, an HTTP client.
-        .target(name: "SuperBotTesting", dependencies: ["HTTP", "SystemKit"], swiftSettings: strict),
+        // What the test targets share: deadlines instead of sleeps, a manual clock, a loop on a thread, an HTTP
+        // client, the daemon process harness, an in-memory exchange.
+        .target(
+            name: "SuperBotTesting", dependencies: ["ExchangeModel", "HTTP", "JSON", "MarketData", "RPC", "SystemKit"],
+            swiftSettings: strict),
         // A child program whose behaviour tests control (exit codes, ignored SIGTERM, grandchildren…).
         .executableTarget(name: "superbot-fixture", dependencies: ["SystemKit"], swiftSettings: strict),
         // A module built on the runtime, for tests: heartbeats, served methods, echoing subscriptions.

@@ -1,5 +1,6 @@
 import Glibc
 import JSON
+import SuperBotTesting
 import SystemKit
 import Testing
 

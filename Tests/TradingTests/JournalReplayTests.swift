@@ -3,6 +3,7 @@ import ExchangeModel
 import Glibc
 import JSON
 import MarketData
+import SuperBotTesting
 import SystemKit
 import Testing
 
@@ -14,7 +15,7 @@ struct SimulatedCrash: Error {}
     /// The ledger the exchange's own records imply: every fill it executed, in order.
     func truth(_ exchange: FakeExchange) -> Ledger {
         var l = Ledger(initialCash: 10_000)
-        let orders = exchange.state.withLock { $0.orders.values.sorted { $0.orderId < $1.orderId } }
+        let orders = exchange.executedOrders
         for o in orders { for f in o.fills { l.apply(side: o.side, price: f.price, qty: f.qty, fee: f.commission) } }
         return l
     }

@@ -1,6 +1,7 @@
 import HTTP
 import MarketData
 import SuperBotConfig
+import SuperBotTesting
 import Testing
 import TradingSettings
 

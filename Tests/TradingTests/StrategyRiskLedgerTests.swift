@@ -2,6 +2,7 @@ import ExchangeConnector
 import ExchangeModel
 import MarketData
 import SuperBotConfig
+import SuperBotTesting
 import Testing
 
 @testable import Trading

@@ -1,22 +1,22 @@
 import Glibc
 import JSON
 import RPC
-import SuperBotTesting
 import SystemKit
-import Testing
 
 /// Runs the real `superbot` binary on a private temporary directory and cleans up every process
 /// it (or its modules) started, found by the `SUPERBOT_SOCKET` path in their environment.
-final class Harness {
+/// The real daemon on a temporary directory, for process tests: config in, binaries from the
+/// build directory, deadlines instead of sleeps, and every process it started killed at the end.
+public final class Harness {
     /// Our binaries sit next to the test bundle in the build directory.
-    static let binDirectory = FileSystem.executableDirectory()
+    public static let binDirectory = FileSystem.executableDirectory()
 
-    let dir: String
-    private(set) var daemonPID: pid_t?
-    var socketPath: String { dir + "/.superbot/superbot.sock" }
-    var runDir: String { dir + "/.superbot" }
+    public let dir: String
+    public private(set) var daemonPID: pid_t?
+    public var socketPath: String { dir + "/.superbot/superbot.sock" }
+    public var runDir: String { dir + "/.superbot" }
 
-    init(_ yaml: String) throws {
+    public init(_ yaml: String) throws {
         var template = Array("/tmp/sbt-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }
         dir = String(cString: made)
@@ -26,15 +26,15 @@ final class Harness {
 
     deinit { cleanup() }
 
-    func writeConfig(_ yaml: String) throws {
+    public func writeConfig(_ yaml: String) throws {
         try FileSystem.writeAtomically(dir + "/config/daemon.yaml", Array(yaml.utf8))
     }
 
-    static func binary(_ name: String) -> String { binDirectory + "/" + name }
+    public static func binary(_ name: String) -> String { binDirectory + "/" + name }
 
     /// Starts the daemon and waits until its socket answers.
     @discardableResult
-    func startDaemon(waitReady: Bool = true) throws -> pid_t {
+    public func startDaemon(waitReady: Bool = true) throws -> pid_t {
         let pid = try Spawner.spawn(
             SpawnRequest(
                 executable: Harness.binary("superbot"), arguments: ["superbot", "--config", dir + "/config"],
@@ -47,31 +47,31 @@ final class Harness {
         return pid
     }
 
-    func daemonOutput() -> String { (try? FileSystem.readString(dir + "/daemon.out")) ?? "" }
+    public func daemonOutput() -> String { (try? FileSystem.readString(dir + "/daemon.out")) ?? "" }
 
     /// Set when the daemon is configured with `ipc.auth_token`.
-    var token: String?
+    public var token: String?
 
-    func client() throws -> RPCClient {
+    public func client() throws -> RPCClient {
         let c = try RPCClient(socketPath: socketPath, timeout: 30)
         if let token { _ = try c.call("auth.login", ["token": .string(token)]) }
         return c
     }
 
-    func call(_ method: String, _ params: JSON? = nil) throws -> JSON { try client().call(method, params) }
+    public func call(_ method: String, _ params: JSON? = nil) throws -> JSON { try client().call(method, params) }
 
-    func status(_ name: String) throws -> JSON { try call("module.status", ["name": .string(name)]) }
+    public func status(_ name: String) throws -> JSON { try call("module.status", ["name": .string(name)]) }
 
-    func state(_ name: String) -> String? { (try? status(name))?["state"]?.stringValue }
+    public func state(_ name: String) -> String? { (try? status(name))?["state"]?.stringValue }
 
-    func pid(_ name: String) -> pid_t? { (try? status(name))?["pid"]?.intValue.map { pid_t($0) } }
+    public func pid(_ name: String) -> pid_t? { (try? status(name))?["pid"]?.intValue.map { pid_t($0) } }
 
-    func waitForState(_ name: String, _ state: String, timeout: Double = 10) -> Bool {
+    public func waitForState(_ name: String, _ state: String, timeout: Double = 10) -> Bool {
         waitUntil(timeout) { self.state(name) == state }
     }
 
     /// Runs `superbot-cli` with `args` and returns its exit code and output.
-    func cli(_ args: [String]) -> (code: Int32, output: String) {
+    public func cli(_ args: [String]) -> (code: Int32, output: String) {
         let out = dir + "/cli-\(Int(Clock.monotonic() * 1e6)).out"
         guard
             let pid = try? Spawner.spawn(
@@ -87,7 +87,7 @@ final class Harness {
     }
 
     /// Runs any program to completion (for `superbot --check-config`, a second daemon…).
-    static func run(_ path: String, _ args: [String], cwd: String, output: String) -> Int32 {
+    public static func run(_ path: String, _ args: [String], cwd: String, output: String) -> Int32 {
         guard
             let pid = try? Spawner.spawn(
                 SpawnRequest(
@@ -98,7 +98,7 @@ final class Harness {
     }
 
     /// Exit code of a child (128 + signal when killed), or `nil` on timeout.
-    static func waitForExit(_ pid: pid_t, timeout: Double) -> Int32? {
+    public static func waitForExit(_ pid: pid_t, timeout: Double) -> Int32? {
         let deadline = Clock.monotonic() + timeout
         while Clock.monotonic() < deadline {
             var status: Int32 = 0
@@ -118,7 +118,7 @@ final class Harness {
 
     /// Stops the daemon with SIGTERM and returns its exit code.
     @discardableResult
-    func stopDaemon(timeout: Double = 30) -> Int32? {
+    public func stopDaemon(timeout: Double = 30) -> Int32? {
         guard let pid = daemonPID else { return nil }
         kill(pid, SIGTERM)
         let code = Harness.waitForExit(pid, timeout: timeout)
@@ -130,7 +130,7 @@ final class Harness {
         return code
     }
 
-    func killDaemonHard() {
+    public func killDaemonHard() {
         guard let pid = daemonPID else { return }
         kill(pid, SIGKILL)
         _ = Harness.waitForExit(pid, timeout: 5)
@@ -138,7 +138,7 @@ final class Harness {
     }
 
     /// Every live process started under this harness (modules and their descendants).
-    func ownedProcesses() -> [pid_t] {
+    public func ownedProcesses() -> [pid_t] {
         let marker = Array("SUPERBOT_SOCKET=\(socketPath)".utf8)
         return FileSystem.listDirectory("/proc").compactMap { name -> pid_t? in
             guard let pid = pid_t(name), let env = try? FileSystem.readFile("/proc/\(name)/environ"),
@@ -149,7 +149,7 @@ final class Harness {
         }
     }
 
-    func cleanup() {
+    public func cleanup() {
         if let pid = daemonPID {
             kill(pid, SIGKILL)
             _ = Harness.waitForExit(pid, timeout: 5)
@@ -169,40 +169,40 @@ final class Harness {
         rmdir(path)
     }
 
-    static func isAlive(_ pid: pid_t) -> Bool {
+    public static func isAlive(_ pid: pid_t) -> Bool {
         guard let stat = ProcStat.read(pid) else { return false }
         return !stat.isZombie
     }
 
     /// A TCP port nobody listens on right now.
-    static func freePort() -> UInt16 {
+    public static func freePort() -> UInt16 {
         guard let fd = try? Socket.listenTCP(host: "127.0.0.1", port: 0) else { return 0 }
         defer { close(fd) }
         return Socket.localPort(fd)
     }
 }
 
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+public struct HarnessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
 /// A raw socket client for protocol tests: sends bytes, reads lines with a deadline.
-final class RawClient {
-    let fd: Int32
-    var framer = LineFramer(maxBytes: 64 << 20)
+public final class RawClient {
+    public let fd: Int32
+    public var framer = LineFramer(maxBytes: 64 << 20)
 
-    init(_ path: String) throws {
+    public init(_ path: String) throws {
         fd = try Socket.connectUnix(path: path)
         Socket.setReceiveTimeout(fd, seconds: 5)
     }
 
     deinit { close(fd) }
 
-    func send(_ text: String) throws { try FileSystem.writeAll(fd, Array(text.utf8)) }
+    public func send(_ text: String) throws { try FileSystem.writeAll(fd, Array(text.utf8)) }
 
     /// The next line as JSON, or `nil` on EOF / timeout.
-    func readJSON() -> JSON? {
+    public func readJSON() -> JSON? {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             if let line = try? framer.next() { return try? JSON.parse(line) }
@@ -213,7 +213,7 @@ final class RawClient {
     }
 
     /// True when the daemon closed the connection (read returns EOF within the timeout).
-    func isClosedByPeer() -> Bool {
+    public func isClosedByPeer() -> Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
