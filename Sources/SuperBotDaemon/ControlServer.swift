@@ -34,6 +34,14 @@ final class ControlServer {
         var connectionsRejected = 0
         var oversizedMessages = 0
         var busDropped = 0
+
+        var json: [String: JSON] {
+            [
+                "rpc.requests": JSON(rpcRequests), "rpc.errors": JSON(rpcErrors),
+                "rpc.connections_accepted": JSON(connectionsAccepted), "rpc.connections_rejected": JSON(connectionsRejected),
+                "rpc.oversized_messages": JSON(oversizedMessages), "bus.dropped": JSON(busDropped),
+            ]
+        }
     }
     var pendingFlush: [Connection] = []
     private var readBuffer = [UInt8](repeating: 0, count: 65536)

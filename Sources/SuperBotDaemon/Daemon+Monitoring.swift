@@ -36,13 +36,7 @@ extension Daemon {
 
     func metricsJSON() -> JSON {
         var o = metrics.json.objectValue ?? [:]
-        let socket = server.counters
-        o["rpc.requests"] = JSON(socket.rpcRequests)
-        o["rpc.errors"] = JSON(socket.rpcErrors)
-        o["rpc.connections_accepted"] = JSON(socket.connectionsAccepted)
-        o["rpc.connections_rejected"] = JSON(socket.connectionsRejected)
-        o["rpc.oversized_messages"] = JSON(socket.oversizedMessages)
-        o["bus.dropped"] = JSON(socket.busDropped)
+        o.merge(server.counters.json) { $1 }
         o["rpc.connections"] = JSON(server.connections.count)
         o["logs.followers"] = JSON(followers.count)
         o["bus.published"] = JSON(bus.published)
