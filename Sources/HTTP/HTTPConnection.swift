@@ -1,3 +1,5 @@
+import SystemKit
+
 /// One client connection's state, owned by `HTTPServer` on its loop thread.
 final class HTTPConnection {
     let fd: Int32
@@ -15,6 +17,8 @@ final class HTTPConnection {
     /// Interest in readability is dropped while the client leaves too much output unread.
     var readPaused = false
     var writable = false
+    /// What epoll watches for this connection now (registered as readable + hang-up).
+    var interest: EventLoop.Events = [.readable, .hangup]
     /// When the connection last had nothing to do (the idle timeout counts from here).
     var idleSince: Double
     /// When the first byte of an incomplete request arrived (the request deadline counts from here).

@@ -40,10 +40,9 @@ public struct HTTPParser: Sendable {
 
     public mutating func nextRequest() throws(HTTPParseError) -> HTTPRequest? {
         guard let (head, body) = try next(atEOF: false, bodyless: false) else { return nil }
-        let parts = head.startLine.split(separator: " ", omittingEmptySubsequences: false)
         return HTTPRequest(
-            method: String(parts[0]), target: String(parts[1]), headers: head.headers, body: body,
-            minorVersion: try version(parts[2]))
+            method: head.start.method, target: head.start.target, headers: head.headers, body: body,
+            minorVersion: head.start.minorVersion)
     }
 
     /// `atEOF`: the peer closed; a response without a length ends here. `toHEAD`: the answer to a
@@ -51,40 +50,56 @@ public struct HTTPParser: Sendable {
     public mutating func nextResponse(atEOF: Bool = false, toHEAD: Bool = false) throws(HTTPParseError) -> HTTPResponse?
     {
         guard let (head, body) = try next(atEOF: atEOF, bodyless: toHEAD) else { return nil }
-        let parts = head.startLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        return HTTPResponse(status: Int(parts[1])!, headers: head.headers, body: body)
+        return HTTPResponse(status: head.start.status, headers: head.headers, body: body)
     }
 
-    /// Checks the request or status line as soon as the head is complete (before any body).
-    private func validate(startLine line: String) throws(HTTPParseError) {
+    /// The request or status line, read once from its bytes.
+    private struct StartLine {
+        var method = ""
+        var target = ""
+        var status = 0
+        var minorVersion = 1
+    }
+
+    /// Checks and splits the request or status line as soon as the head is complete (before any body).
+    private func startLine(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> StartLine {
+        let space = UInt8(ascii: " ")
+        var out = StartLine()
         switch kind {
         case .request:
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isUppercase || $0 == "-" }),
-                parts[1].first == "/" || parts[1] == "*"
+            let parts = line.split(separator: space, omittingEmptySubsequences: false)
+            guard parts.count == 3, !parts[0].isEmpty,
+                parts[0].allSatisfy({ ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || $0 == UInt8(ascii: "-") }
+                ),
+                parts[1].first == UInt8(ascii: "/") || parts[1].elementsEqual([UInt8(ascii: "*")])
             else {
-                throw HTTPParseError(400, "malformed request line '\(line.prefix(80))'")
+                throw HTTPParseError(
+                    400, "malformed request line '\(String(decoding: line.prefix(80), as: UTF8.self))'")
             }
-            _ = try version(parts[2])
+            out.minorVersion = try version(parts[2])
+            out.method = String(decoding: parts[0], as: UTF8.self)
+            out.target = String(decoding: parts[1], as: UTF8.self)
         case .response:
-            let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count >= 2, parts[1].count == 3, let status = Int(parts[1]), (100...599).contains(status) else {
-                throw HTTPParseError(502, "malformed status line '\(line.prefix(80))'")
+            let parts = line.split(separator: space, maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count >= 2, parts[1].count == 3, parts[1].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                let status = Int(String(decoding: parts[1], as: UTF8.self)), (100...599).contains(status)
+            else {
+                throw HTTPParseError(502, "malformed status line '\(String(decoding: line.prefix(80), as: UTF8.self))'")
             }
-            _ = try version(parts[0])
+            out.minorVersion = try version(parts[0])
+            out.status = status
         }
+        return out
     }
 
-    private func version(_ text: Substring) throws(HTTPParseError) -> Int {
-        switch text {
-        case "HTTP/1.1": 1
-        case "HTTP/1.0": 0
-        default: throw HTTPParseError(505, "unsupported protocol version '\(text.prefix(20))'")
-        }
+    private func version(_ text: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
+        if text.elementsEqual("HTTP/1.1".utf8) { return 1 }
+        if text.elementsEqual("HTTP/1.0".utf8) { return 0 }
+        throw HTTPParseError(505, "unsupported protocol version '\(String(decoding: text.prefix(20), as: UTF8.self))'")
     }
 
     private struct Head {
-        var startLine: String
+        var start: StartLine
         var headers: HTTPHeaders
     }
 
@@ -96,7 +111,7 @@ public struct HTTPParser: Sendable {
         }
         guard let (lines, headEnd) = try headLines() else { return nil }
         guard let first = lines.first else { return nil }
-        try validate(startLine: String(decoding: first, as: UTF8.self))
+        let line = try startLine(first)
         var headers = HTTPHeaders()
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
@@ -111,13 +126,10 @@ public struct HTTPParser: Sendable {
             while let last = trimmed.last, last == 0x20 || last == 0x09 { trimmed = trimmed.dropLast() }
             headers.add(String(decoding: name, as: UTF8.self), String(decoding: trimmed, as: UTF8.self))
         }
-        let head = Head(startLine: String(decoding: first, as: UTF8.self), headers: headers)
+        let head = Head(start: line, headers: headers)
+        let status = line.status
         let statusLess =
-            bodyless
-            || kind == .response
-                && head.startLine.split(separator: " ").dropFirst().first.map {
-                    $0 == "204" || $0 == "304" || $0.hasPrefix("1")
-                } == true
+            bodyless || (kind == .response && (status == 204 || status == 304 || (100..<200).contains(status)))
         if statusLess {
             // No body whatever the headers say (RFC 9112 6.3, rule 1).
             start = headEnd

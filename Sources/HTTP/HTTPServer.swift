@@ -267,10 +267,13 @@ public final class HTTPServer {
         }
     }
 
+    /// Tells epoll what the connection waits for, only when that changed (no syscall per request).
     private func updateInterest(_ c: HTTPConnection) {
         var events: EventLoop.Events = []
         if !c.readPaused && !c.peerClosed { events.formUnion([.readable, .hangup]) }
         if c.writable { events.insert(.writable) }
+        guard events != c.interest else { return }
+        c.interest = events
         loop.modify(c.fd, events)
     }
 

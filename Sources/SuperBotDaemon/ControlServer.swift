@@ -38,7 +38,8 @@ final class ControlServer {
         var json: [String: JSON] {
             [
                 "rpc.requests": JSON(rpcRequests), "rpc.errors": JSON(rpcErrors),
-                "rpc.connections_accepted": JSON(connectionsAccepted), "rpc.connections_rejected": JSON(connectionsRejected),
+                "rpc.connections_accepted": JSON(connectionsAccepted),
+                "rpc.connections_rejected": JSON(connectionsRejected),
                 "rpc.oversized_messages": JSON(oversizedMessages), "bus.dropped": JSON(busDropped),
             ]
         }
