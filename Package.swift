@@ -39,7 +39,8 @@ let package = Package(
         // What an engine needs of an exchange (the ExchangeAPI protocol, orders, fills, errors): no I/O.
         .target(name: "ExchangeModel", dependencies: ["MarketData"], swiftSettings: strict),
         .target(
-            name: "ExchangeSim", dependencies: ["HTTP", "JSON", "MarketData", "TradingSettings", "SystemKit"],
+            name: "ExchangeSim",
+            dependencies: ["HTTP", "JSON", "MarketData", "TradingSettings", "SuperBotLog", "SystemKit"],
             swiftSettings: strict),
         .target(
             name: "ExchangeConnector", dependencies: ["ExchangeModel", "HTTP", "JSON", "MarketData", "SystemKit"],
@@ -62,8 +63,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(
-            name: "exchange-sim", dependencies: ["ExchangeSim", "HTTP", "TradingSettings", "SuperBotLog", "SystemKit"],
-            swiftSettings: strict),
+            name: "exchange-sim", dependencies: ["ExchangeSim", "SystemKit"], swiftSettings: strict),
         .executableTarget(name: "superbot", dependencies: ["SuperBotDaemon"], swiftSettings: strict),
         .executableTarget(name: "superbot-cli", dependencies: ["SuperBotCLI"], swiftSettings: strict),
         // What the test targets share: deadlines instead of sleeps, a manual clock, a loop on a thread, an HTTP
