@@ -213,6 +213,8 @@ public final class ExchangeClient: ExchangeAPI {
         }
         params.append(("timestamp", String(Int64(Clock.wall() * 1000))))
         var attempt = 0
+        // Once an attempt may have executed, no later error can mean "rejected": the outcome is unknown.
+        var mayHaveExecuted = false
         while true {
             attempt += 1
             do {
@@ -222,14 +224,31 @@ public final class ExchangeClient: ExchangeAPI {
                 if attempt > 1, case .rejected(_, -2010, let message) = error, message.hasPrefix("Duplicate order") {
                     // An earlier attempt went through; its reply was lost. Report that order.
                     counters.withLock { $0.duplicateOrdersResolved += 1 }
-                    guard let existing = try await queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId)
-                    else { throw error }
-                    var result = existing
-                    result.fills = try await orderTrades(symbol: order.symbol, orderId: existing.orderId)
-                    return result
+                    return try await resolveDuplicate(order)
                 }
-                try await backoffOrThrow(error, attempt: attempt)
+                mayHaveExecuted = mayHaveExecuted || error.mayHaveExecuted
+                do {
+                    try await backoffOrThrow(error, attempt: attempt)
+                } catch let final as ExchangeError where mayHaveExecuted {
+                    throw ExchangeError.unknownOutcome("\(order.clientOrderId): \(final)")
+                }
             }
+        }
+    }
+
+    /// The order an earlier attempt placed. The exchange said it exists, so any failure here
+    /// leaves its outcome unknown (never rejected).
+    private func resolveDuplicate(_ order: NewOrder) async throws -> OrderResult {
+        do {
+            guard let existing = try await queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId) else {
+                throw ExchangeError.malformed(
+                    "the exchange refused a duplicate of \(order.clientOrderId) but does not know it")
+            }
+            var result = existing
+            result.fills = try await orderTrades(symbol: order.symbol, orderId: existing.orderId)
+            return result
+        } catch let error as ExchangeError {
+            throw ExchangeError.unknownOutcome("\(order.clientOrderId) exists but could not be looked up: \(error)")
         }
     }
 

@@ -11,14 +11,18 @@ public enum ExchangeError: Error, Sendable, Equatable, CustomStringConvertible {
     case rejected(status: Int, code: Int, message: String)
     /// An answer that is not what the API promises (not JSON, missing fields, NaN prices).
     case malformed(String)
-    /// Retries ran out; the last error says why.
+    /// Retries ran out; the last error says why. No attempt can have executed (else `unknownOutcome`).
     case exhausted(attempts: Int, last: String)
+    /// An order may have executed, and the exchange could not say whether it did (a lost reply,
+    /// then retries or the look-up ran out). Never to be booked as rejected: settle it with the
+    /// exchange later.
+    case unknownOutcome(String)
 
     /// Worth retrying (for a non-idempotent request only with a client order id).
     public var isTransient: Bool {
         switch self {
         case .transport, .timeout, .rateLimited, .server, .malformed: true
-        case .rejected, .exhausted: false
+        case .rejected, .exhausted, .unknownOutcome: false
         }
     }
 
@@ -26,7 +30,7 @@ public enum ExchangeError: Error, Sendable, Equatable, CustomStringConvertible {
     public var mayHaveExecuted: Bool {
         switch self {
         case .transport(_, let sent), .timeout(let sent): sent
-        case .server, .malformed: true
+        case .server, .malformed, .unknownOutcome: true
         case .rateLimited, .rejected, .exhausted: false
         }
     }
@@ -40,6 +44,7 @@ public enum ExchangeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .rejected(let status, let code, let m): "rejected (\(status), code \(code)): \(m)"
         case .malformed(let m): "malformed answer: \(m)"
         case .exhausted(let n, let last): "gave up after \(n) attempts: \(last)"
+        case .unknownOutcome(let m): "outcome unknown, to be settled with the exchange: \(m)"
         }
     }
 }

@@ -43,7 +43,11 @@ public final class EngineCore {
     /// Where snapshots go; nil keeps none (a backtest's core lives in memory).
     let snapshotPath: String?
     let clock: any WallClock
-    private var seenTrades: Set<Int64> = []
+    /// Fills already journaled, by order and trade id: an exchange that restarts numbers its
+    /// trades from 1 again, so a trade id alone does not identify a fill.
+    private var seenFills: Set<FillKey> = []
+    /// Quantity journaled per client order id, checked against the exchange's `executedQty`.
+    private var bookedQty: [String: Double] = [:]
     private var nextSeq = 1
     private var rules: SymbolRules?
     private let risk: RiskManager
@@ -105,8 +109,9 @@ public final class EngineCore {
             case .intent(_, _, let id, let side, let qty):
                 open[id] = (side, qty)
                 order.append(id)
-            case .fill(let seq, _, _, _, let fill, let side):
-                seenTrades.insert(fill.tradeId)
+            case .fill(let seq, _, let id, _, let fill, let side):
+                seenFills.insert(FillKey(clientOrderId: id, tradeId: fill.tradeId))
+                bookedQty[id, default: 0] += fill.qty
                 if seq > ledger.lastSeq {
                     ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: feeInQuote(fill))
                 }
@@ -224,7 +229,8 @@ public final class EngineCore {
     private func record(_ result: OrderResult, side: OrderSide, now: Double) throws -> [Fill] {
         var fresh: [Fill] = []
         let realizedBefore = ledger.realizedPnL
-        for fill in result.fills where !seenTrades.contains(fill.tradeId) {
+        for fill in result.fills
+        where !seenFills.contains(FillKey(clientOrderId: result.clientOrderId, tradeId: fill.tradeId)) {
             guard fill.qty.isFinite, fill.qty > 0, fill.price.isFinite, fill.price > 0, fill.commission.isFinite,
                 fill.commission >= 0
             else {
@@ -234,13 +240,21 @@ public final class EngineCore {
                 .fill(
                     seq: nextSeq, ts: now, clientOrderId: result.clientOrderId, orderId: result.orderId, fill: fill,
                     side: side))
-            seenTrades.insert(fill.tradeId)
+            seenFills.insert(FillKey(clientOrderId: result.clientOrderId, tradeId: fill.tradeId))
+            bookedQty[result.clientOrderId, default: 0] += fill.qty
             ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: feeInQuote(fill))
             fresh.append(fill)
             try crashHook(.fillJournaled)
         }
         if side == .sell && ledger.realizedPnL < realizedBefore { cooldownUntil = now + settings.risk.lossCooldown }
         if result.isFinal {
+            // A final order whose fills do not add up to what it executed stays open: the missing
+            // fills are fetched (orderTrades) when it is settled on a later cycle.
+            let booked = bookedQty[result.clientOrderId] ?? 0
+            guard booked >= result.executedQty * (1 - 1e-9) - 1e-12 else {
+                throw ExchangeError.unknownOutcome(
+                    "\(result.clientOrderId) executed \(result.executedQty) but its fills add up to \(booked)")
+            }
             try append(.done(seq: nextSeq, ts: now, clientOrderId: result.clientOrderId, status: result.status))
             pending = nil
             try crashHook(.done)
@@ -282,4 +296,10 @@ public final class EngineCore {
         try FileSystem.makeDirectories(FileSystem.directoryName(snapshotPath))
         try FileSystem.writeAtomically(snapshotPath, json.serializedBytes() + [0x0A])
     }
+}
+
+/// One execution's identity across exchange restarts.
+struct FillKey: Hashable {
+    let clientOrderId: String
+    let tradeId: Int64
 }

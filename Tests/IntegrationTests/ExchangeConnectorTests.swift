@@ -1,5 +1,6 @@
 import ExchangeModel
 import Glibc
+import HTTP
 import JSON
 import SuperBotTesting
 import SystemKit
@@ -140,6 +141,29 @@ struct ExchangeConnectorTests {
         let stats = try await sim.stats(client)
         #expect(stats["orders_placed"]?.intValue == 12)
         #expect(client.counterValues.duplicateOrdersResolved >= 1)
+    }
+
+    @Test func anOrderWhoseEveryReplyIsLostHasAnUnknownOutcomeNotARejection() async throws {
+        let sim = try SimProcess(["--lose-reply-rate", "1"])
+        let client = try sim.client { $0.maxAttempts = 3 }
+        defer { client.shutdown() }
+        do {
+            _ = try await client.placeOrder(
+                NewOrder(symbol: "ETHUSDT", side: .buy, quantity: 0.01, clientOrderId: "lost-1"))
+            Issue.record("no reply ever came, yet the order succeeded")
+        } catch let error as ExchangeError {
+            guard case .unknownOutcome = error else {
+                Issue.record("expected an unknown outcome, got \(error)")
+                return
+            }
+            #expect(error.mayHaveExecuted && !error.isTransient)
+        }
+        // Once the exchange answers again, the order is there: it had executed.
+        let faults = try HTTPTestClient(port: sim.port)
+        try faults.send("POST /sim/faults HTTP/1.1\r\nContent-Length: 17\r\n\r\nlose_reply_rate=0")
+        #expect(try faults.next()?.status == 200)
+        let found = try await client.queryOrder(symbol: "ETHUSDT", clientOrderId: "lost-1")
+        #expect(found?.status == "FILLED")
     }
 
     @Test func badRequestsAreRejectedNotRetried() async throws {
