@@ -94,7 +94,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SystemKit", "JSON", "RPC", "HTTP", "SuperBotTesting", "ExchangeModel", "ExchangeConnector", "superbot",
+                "SystemKit", "JSON", "RPC", "HTTP", "SuperBotTesting", "ExchangeModel", "ExchangeConnector", "Trading",
+                "TradingSettings", "superbot",
                 "superbot-cli", "superbot-fixture", "superbot-fixture-module",
                 "exchange-sim", "trading-engine",
             ],

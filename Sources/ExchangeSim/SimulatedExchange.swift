@@ -37,6 +37,8 @@ public final class SimulatedExchange {
     var nextTradeID: Int64 = 1
     public let takerFee: Double
     public let makerFee: Double
+    /// Buys pay their fee in the base asset they receive (`fee_asset: received`).
+    let buyFeeInBase: Bool
     public var faults: TradingConfig.Faults
     var limiter: WeightLimiter
     var faultRandom: SeededRandom
@@ -48,6 +50,7 @@ public final class SimulatedExchange {
     public init(config: TradingConfig.Simulator, symbols: [String], now: Double) throws {
         takerFee = config.takerFee
         makerFee = config.makerFee
+        buyFeeInBase = config.feeAsset == "received"
         faults = config.faults
         limiter = WeightLimiter(limit: config.weightLimit, window: config.rateWindow)
         faultRandom = SeededRandom(seed: config.seed, stream: "faults")
@@ -180,8 +183,8 @@ public final class SimulatedExchange {
         }
         let filledQty = fills.reduce(0) { $0 + $1.qty }
         let filledQuote = fills.reduce(0) { $0 + $1.price * $1.qty }
-        let fee = filledQuote * takerFee
-        // Funds: buys pay quote (+ fee), sells deliver base.
+        let fee = buyFeeInBase ? 0 : filledQuote * takerFee
+        // Funds: buys pay quote (+ a quote fee), sells deliver base.
         let restingQty = type == "LIMIT" && timeInForce == "GTC" ? qty - filledQty : 0
         if isBuy {
             let need = filledQuote + fee + restingQty * (price ?? 0) * (1 + makerFee)
@@ -217,18 +220,28 @@ public final class SimulatedExchange {
         let quote = price * qty
         let fee = quote * (maker ? makerFee : takerFee)
         let isBuy = order.side == "BUY"
+        var commission = fee
+        var commissionAsset = market.quoteAsset
         if isBuy {
             if maker { unlock(market.quoteAsset, quote * (1 + makerFee), from: &order) }
-            balances[market.quoteAsset, default: SimBalance(free: 0, locked: 0)].free -= quote + fee
-            balances[market.baseAsset, default: SimBalance(free: 0, locked: 0)].free += qty
+            if buyFeeInBase {
+                // As Binance without BNB: the fee is taken from the asset bought.
+                commission = qty * (maker ? makerFee : takerFee)
+                commissionAsset = market.baseAsset
+                balances[market.quoteAsset, default: SimBalance(free: 0, locked: 0)].free -= quote
+                balances[market.baseAsset, default: SimBalance(free: 0, locked: 0)].free += qty - commission
+            } else {
+                balances[market.quoteAsset, default: SimBalance(free: 0, locked: 0)].free -= quote + fee
+                balances[market.baseAsset, default: SimBalance(free: 0, locked: 0)].free += qty
+            }
         } else {
             if maker { unlock(market.baseAsset, qty, from: &order) }
             balances[market.baseAsset, default: SimBalance(free: 0, locked: 0)].free -= qty
             balances[market.quoteAsset, default: SimBalance(free: 0, locked: 0)].free += quote - fee
         }
         let fill = SimFill(
-            tradeId: nextTradeID, orderId: order.orderId, symbol: order.symbol, price: price, qty: qty, commission: fee,
-            commissionAsset: market.quoteAsset, time: now, isBuyer: isBuy, isMaker: maker)
+            tradeId: nextTradeID, orderId: order.orderId, symbol: order.symbol, price: price, qty: qty,
+            commission: commission, commissionAsset: commissionAsset, time: now, isBuyer: isBuy, isMaker: maker)
         nextTradeID += 1
         order.fills.append(fill)
         order.executedQty += qty

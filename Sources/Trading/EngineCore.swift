@@ -113,7 +113,8 @@ public final class EngineCore {
                 seenFills.insert(FillKey(clientOrderId: id, tradeId: fill.tradeId))
                 bookedQty[id, default: 0] += fill.qty
                 if seq > ledger.lastSeq {
-                    ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: feeInQuote(fill))
+                    ledger.apply(
+                        side: side, price: fill.price, qty: fill.qty, fee: quoteFee(fill), baseFee: baseFee(fill))
                 }
             case .done(_, _, let id, _):
                 open.removeValue(forKey: id)
@@ -242,7 +243,7 @@ public final class EngineCore {
                     side: side))
             seenFills.insert(FillKey(clientOrderId: result.clientOrderId, tradeId: fill.tradeId))
             bookedQty[result.clientOrderId, default: 0] += fill.qty
-            ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: feeInQuote(fill))
+            ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: quoteFee(fill), baseFee: baseFee(fill))
             fresh.append(fill)
             try crashHook(.fillJournaled)
         }
@@ -278,9 +279,10 @@ public final class EngineCore {
         _ = try record(full, side: side, now: now)
     }
 
-    private func feeInQuote(_ fill: Fill) -> Double {
-        fill.commissionAsset == settings.baseAsset ? fill.commission * fill.price : fill.commission
-    }
+    /// A commission in the base asset comes out of the position (as the account receives);
+    /// one in any other asset is paid from cash.
+    private func baseFee(_ fill: Fill) -> Double { fill.commissionAsset == settings.baseAsset ? fill.commission : 0 }
+    private func quoteFee(_ fill: Fill) -> Double { fill.commissionAsset == settings.baseAsset ? 0 : fill.commission }
 
     private func append(_ entry: JournalEntry) throws {
         try journal.append(entry)

@@ -42,21 +42,22 @@ public struct Ledger: Equatable, Sendable {
         }
     }
 
-    /// Applies one fill. Fees in the quote asset are paid from cash; a fee charged in the base
-    /// asset is valued at the fill price.
-    public mutating func apply(side: OrderSide, price: Double, qty: Double, fee: Double) {
+    /// Applies one fill. `fee` is in the quote asset, paid from cash; `baseFee` is a commission
+    /// taken from the base asset (a buy then adds only `qty - baseFee` to the position, as the
+    /// account receives). Both count in `fees`, the base one valued at the fill price.
+    public mutating func apply(side: OrderSide, price: Double, qty: Double, fee: Double, baseFee: Double = 0) {
         tradeCount += 1
-        fees += fee
+        fees += fee + baseFee * price
         switch side {
         case .buy:
-            let cost = price * qty
-            averagePrice = position + qty > 0 ? (averagePrice * position + cost) / (position + qty) : 0
-            position += qty
-            cash -= cost + fee
+            let net = qty - baseFee
+            averagePrice = position + net > 0 ? (averagePrice * position + price * net) / (position + net) : 0
+            position += net
+            cash -= price * qty + fee
         case .sell:
             let sold = min(qty, position)
             realizedPnL += (price - averagePrice) * sold
-            position -= sold
+            position -= sold + min(baseFee, position - sold)
             cash += price * qty - fee
             if position <= 1e-12 {
                 position = 0

@@ -91,7 +91,8 @@ extension TradingConfig {
         let s = try t.child(
             "simulator",
             allowed: [
-                "host", "port", "seed", "speed", "taker_fee", "maker_fee", "balances", "weight_limit", "rate_window",
+                "host", "port", "seed", "speed", "taker_fee", "maker_fee", "fee_asset", "balances", "weight_limit",
+                "rate_window",
                 "history_bars",
                 "faults", "replay", "markets",
             ])
@@ -137,6 +138,7 @@ extension TradingConfig {
             speed: try s.number("speed", default: 1, minimum: 0.001),
             takerFee: try s.number("taker_fee", default: 0.001),
             makerFee: try s.number("maker_fee", default: 0.001),
+            feeAsset: try s.oneOf("fee_asset", ["quote", "received"], default: "quote"),
             balances: balances,
             weightLimit: try s.int("weight_limit", default: 6000, range: 1...10_000_000),
             rateWindow: try s.seconds("rate_window", default: 60, minimum: 0.1),

@@ -135,6 +135,9 @@ public struct TradingConfig: Equatable, Sendable {
         public var speed: Double
         public var takerFee: Double
         public var makerFee: Double
+        /// `quote`: every fee in the quote asset. `received`: in the asset the trade delivers, as
+        /// Binance charges without BNB (a buy's fee comes out of the base asset bought).
+        public var feeAsset: String
         public var balances: [String: Double]
         public var weightLimit: Int
         public var rateWindow: Double

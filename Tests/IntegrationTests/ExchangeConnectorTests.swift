@@ -14,12 +14,17 @@ final class SimProcess {
     let port: UInt16
     let dir: String
 
-    init(_ flags: [String] = [], symbols: String = "BTCUSDT,ETHUSDT,SOLUSDT") throws {
+    init(
+        _ flags: [String] = [], symbols: String = "BTCUSDT,ETHUSDT,SOLUSDT",
+        simulator: String = "speed: 60, history_bars: 50"
+    )
+        throws
+    {
         var template = Array("/tmp/sbsim-XXXXXX".utf8CString)
         dir = String(cString: mkdtemp(&template)!)
         try FileSystem.writeAtomically(
             dir + "/trading.yaml",
-            Array("trading:\n  symbols: [\(symbols)]\n  simulator: {speed: 60, history_bars: 50}\n".utf8))
+            Array("trading:\n  symbols: [\(symbols)]\n  simulator: {\(simulator)}\n".utf8))
         port = Harness.freePort()
         var env = Environment.all()
         env.append("SUPERBOT_LOG_DIR=\(dir)/logs")

@@ -135,7 +135,12 @@ import Testing
             l.mark(price: price, day: "20260101")
             let qty = (random.unit() * 10).rounded() / 10 + 0.1
             let fee = price * qty * 0.001
-            if random.unit() < 0.5 {
+            if random.unit() < 0.25 {
+                // A buy whose fee comes out of the base asset: only qty minus the fee arrives.
+                let before = l.position
+                l.apply(side: .buy, price: price, qty: qty, fee: 0, baseFee: qty * 0.001)
+                #expect(abs(l.position - (before + qty * 0.999)) < 1e-9)
+            } else if random.unit() < 0.5 {
                 l.apply(side: .buy, price: price, qty: qty, fee: fee)
             } else if l.position > 0 {
                 l.apply(side: .sell, price: price, qty: min(qty, l.position), fee: fee)
