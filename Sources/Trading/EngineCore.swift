@@ -171,21 +171,26 @@ public final class EngineCore {
         lastSignal = signal
         var report = CycleReport(price: price, signal: signal)
         try crashHook(.signal)
-        if let paused = pausedReason {
-            report.paused = paused
-            return report
-        }
+        report.paused = pausedReason
+        // A pause stops entries only: exits, on a signal or the stop-loss, still go out.
         let side: OrderSide
         var qty: Double
-        switch signal {
-        case .hold: return report
-        case .buy:
-            side = .buy
-            qty = settings.orderNotional / price
-        case .sell:
-            guard ledger.position > 0 else { return report }
+        let stopLoss = stopLossHit(price)
+        if stopLoss != nil {
             side = .sell
             qty = ledger.position
+        } else {
+            switch signal {
+            case .hold: return report
+            case .buy:
+                guard pausedReason == nil else { return report }
+                side = .buy
+                qty = settings.orderNotional / price
+            case .sell:
+                guard ledger.position > 0 else { return report }
+                side = .sell
+                qty = ledger.position
+            }
         }
         if rules == nil { rules = try await exchange.symbolRules(symbol) }
         let decision = risk.check(
@@ -204,7 +209,7 @@ public final class EngineCore {
         case .allow(let allowed):
             qty = allowed
         }
-        report.decision = "allowed"
+        report.decision = stopLoss.map { "allowed (stop-loss: \($0))" } ?? "allowed"
         let clientOrderId = "sb-\(symbol)-\(nextSeq)"
         try append(.intent(seq: nextSeq, ts: now, clientOrderId: clientOrderId, side: side, qty: qty))
         pending = (clientOrderId, side, qty)
@@ -224,6 +229,16 @@ public final class EngineCore {
         report.order = result
         report.newFills = try record(result, side: side, now: now)
         return report
+    }
+
+    /// Why the position must be cut now, or nil: the price fell `risk.stop_loss` below the entry.
+    private func stopLossHit(_ price: Double) -> String? {
+        let limit = settings.risk.stopLoss
+        guard limit > 0, ledger.position > 0, ledger.averagePrice > 0, price <= ledger.averagePrice * (1 - limit) else {
+            return nil
+        }
+        let drop = (1 - price / ledger.averagePrice) * 100
+        return "price \(price) is \((drop * 100).rounded() / 100) % below the entry \(ledger.averagePrice)"
     }
 
     /// Journals the fills not yet seen, then (if the order is final) closes it and snapshots.

@@ -6,7 +6,7 @@ public struct RiskManager: Sendable {
     public enum Decision: Equatable, Sendable {
         case allow(qty: Double)
         case reject(String)
-        /// The daily loss limit is hit: no trading until the next UTC day.
+        /// The daily loss limit is hit: no new entries until the next UTC day.
         case pause(String)
     }
 
@@ -22,10 +22,11 @@ public struct RiskManager: Sendable {
         guard qty.isFinite, qty > 0, price.isFinite, price > 0 else {
             return .reject("quantity \(qty) at price \(price) is not a positive finite order")
         }
-        if let breach = dailyLossBreach(ledger) { return .pause(breach) }
         var qty = qty
         switch side {
         case .buy:
+            // The daily loss limit stops entries; exits always go out.
+            if let breach = dailyLossBreach(ledger) { return .pause(breach) }
             if now < cooldownUntil {
                 return .reject("cooling down after a loss for \(rounded(cooldownUntil - now)) s more")
             }

@@ -187,12 +187,17 @@ extension TradingConfig {
             throw st.error("fast", "(\(strategy.fast)) must be below slow (\(strategy.slow))")
         }
         let r = try m.child(
-            "risk", allowed: ["max_position_notional", "max_order_notional", "daily_loss_limit", "loss_cooldown"])
+            "risk",
+            allowed: ["max_position_notional", "max_order_notional", "daily_loss_limit", "loss_cooldown", "stop_loss"])
         let risk = Risk(
             maxPositionNotional: try r.number("max_position_notional", default: 2000),
             maxOrderNotional: try r.number("max_order_notional", default: 1000),
             dailyLossLimit: try r.number("daily_loss_limit", default: 500),
-            lossCooldown: try r.seconds("loss_cooldown", default: 30))
+            lossCooldown: try r.seconds("loss_cooldown", default: 30),
+            stopLoss: try r.number("stop_loss", default: 0.05))
+        guard risk.stopLoss < 1 else {
+            throw r.error("stop_loss", "is a fraction below the entry price (0.05 = 5 %) and must be below 1")
+        }
         let rc = try m.child("recovery", allowed: ["max_restarts_per_hour", "backoff", "max_backoff", "error_spike"])
         let recovery = Recovery(
             maxRestartsPerHour: try rc.int("max_restarts_per_hour", default: 5, range: 0...10_000),

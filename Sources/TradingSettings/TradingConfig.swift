@@ -36,12 +36,18 @@ public struct TradingConfig: Equatable, Sendable {
         public var dailyLossLimit: Double
         /// No new entries for this long after a losing trade.
         public var lossCooldown: Double
-        public init(maxPositionNotional: Double, maxOrderNotional: Double, dailyLossLimit: Double, lossCooldown: Double)
-        {
+        /// Exit a position once the price is this fraction below its entry (0 = never): a paused
+        /// engine still cuts a loss instead of holding it for the rest of the day.
+        public var stopLoss: Double
+        public init(
+            maxPositionNotional: Double, maxOrderNotional: Double, dailyLossLimit: Double, lossCooldown: Double,
+            stopLoss: Double = 0.05
+        ) {
             self.maxPositionNotional = maxPositionNotional
             self.maxOrderNotional = maxOrderNotional
             self.dailyLossLimit = dailyLossLimit
             self.lossCooldown = lossCooldown
+            self.stopLoss = stopLoss
         }
     }
 

@@ -109,18 +109,21 @@ import Testing
                 == .allow(qty: 5))
     }
 
-    @Test func dailyLossPauses() {
+    /// The daily loss limit pauses entries; exits still go out (a pause must never freeze a loser).
+    @Test func dailyLossPausesEntriesNotExits() {
         var l = ledger(position: 10, price: 100)
         l.mark(price: 89, day: "20260101")  // -110 on the day
-        if case .pause = risk.check(side: .sell, qty: 10, price: 89, ledger: l, rules: rules, now: 0, cooldownUntil: 0)
-        {
+        if case .pause = risk.check(side: .buy, qty: 1, price: 89, ledger: l, rules: rules, now: 0, cooldownUntil: 0) {
         } else {
-            Issue.record("the daily loss limit must pause")
+            Issue.record("the daily loss limit must pause entries")
         }
-        l.mark(price: 89, day: "20260102")  // a new day starts from the current equity
         #expect(
             risk.check(side: .sell, qty: 10, price: 89, ledger: l, rules: rules, now: 0, cooldownUntil: 0)
                 == .allow(qty: 10))
+        l.mark(price: 89, day: "20260102")  // a new day starts from the current equity
+        #expect(
+            risk.check(side: .buy, qty: 1, price: 89, ledger: l, rules: rules, now: 0, cooldownUntil: 0)
+                == .allow(qty: 1))
     }
 }
 

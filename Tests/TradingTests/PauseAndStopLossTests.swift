@@ -1,0 +1,50 @@
+import ExchangeModel
+import SuperBotTesting
+import Testing
+import TradingSettings
+
+@testable import Trading
+
+/// A pause stops entries, never exits; the stop-loss cuts a position the strategy still holds.
+@Suite struct PauseAndStopLossTests {
+    /// Flat, a rise that makes the SMA crossover buy, then a fall far below the entry.
+    static let rallyThenCrash: [Double] =
+        Array(repeating: 100, count: 6) + [101, 103, 106, 110] + Array(repeating: 80, count: 12)
+
+    func run(_ settings: TradingConfig.Engine, _ dir: String) async throws -> (EngineCore, [CycleReport]) {
+        let exchange = FakeExchange(prices: Self.rallyThenCrash)
+        let core = EngineCore(settings: settings, exchange: exchange, dataDirectory: dir)
+        try await core.recover(now: 1000)
+        var reports: [CycleReport] = []
+        for i in 0..<Self.rallyThenCrash.count { reports.append(try await core.cycle(now: 1000 + Double(i))) }
+        return (core, reports)
+    }
+
+    @Test func theStopLossExitsWhileTheDailyLossPausesEntries() async throws {
+        let dir = temporaryDirectory()
+        defer { removeTree(dir) }
+        var settings = engineSettings()
+        settings.risk.dailyLossLimit = 1
+        settings.risk.stopLoss = 0.05
+        let (core, reports) = try await run(settings, dir)
+        #expect(reports.contains { $0.order?.side == .buy }, "the rally should have bought")
+        let crashIndex = Self.rallyThenCrash.firstIndex(of: 80)!
+        #expect(reports[crashIndex...].contains { $0.paused != nil }, "the loss should have paused the engine")
+        let exit = try #require(reports.first { $0.order?.side == .sell })
+        #expect(exit.decision?.hasPrefix("allowed (stop-loss") == true, "\(exit.decision ?? "-")")
+        #expect(core.ledger.position == 0, "a paused engine must not keep a losing position")
+        // And no new entry while paused.
+        let afterExit = reports.drop { $0.order?.side != .sell }.dropFirst()
+        #expect(!afterExit.contains { $0.order?.side == .buy })
+    }
+
+    @Test func withoutAStopLossTheLoserIsHeldUntilTheStrategyExits() async throws {
+        let dir = temporaryDirectory()
+        defer { removeTree(dir) }
+        var settings = engineSettings()
+        settings.risk.stopLoss = 0
+        let (_, reports) = try await run(settings, dir)
+        let exit = reports.first { $0.order?.side == .sell }
+        #expect(exit == nil || exit?.decision == "allowed", "only a strategy exit, never a stop-loss, when it is off")
+    }
+}
