@@ -204,7 +204,7 @@ public actor EngineManager {
             "cash": JSON(i.ledger.cash), "equity": JSON(i.ledger.equity), "realized_pnl": JSON(i.ledger.realizedPnL),
             "unrealized_pnl": JSON(i.ledger.unrealizedPnL), "daily_pnl": JSON(i.ledger.dailyPnL),
             "fees": JSON(i.ledger.fees),
-            "trade_count": JSON(i.ledger.tradeCount),
+            "trade_count": JSON(i.ledger.tradeCount), "stale": JSON(i.stale),
         ]
     }
 
@@ -217,7 +217,7 @@ public actor EngineManager {
                     "last_price": JSON(l.lastPrice),
                     "notional": JSON(l.positionNotional), "unrealized_pnl": JSON(l.unrealizedPnL),
                     "realized_pnl": JSON(l.realizedPnL),
-                    "equity": JSON(l.equity), "trade_count": JSON(l.tradeCount),
+                    "equity": JSON(l.equity), "trade_count": JSON(l.tradeCount), "stale": JSON(e.info.stale),
                 ]
             })
     }

@@ -35,6 +35,8 @@ public final class TradingEngine: Sendable {
         public var restarts = 0
         public var cycles = 0
         public var ledger: Ledger
+        /// Set while `ledger` is not the live engine's: why the figures may be out of date.
+        public var stale: String?
         public var signal: String = "hold"
         public var pendingOrder: String?
         public var latencies: [Double] = []
@@ -64,7 +66,14 @@ public final class TradingEngine: Sendable {
         ]
         if console { sinks.append(ConsoleSink()) }
         logger = Logger(label: "engine.\(settings.symbol)", sinks: sinks)
-        state = Mutex(Info(ledger: Ledger(initialCash: settings.initialCash)))
+        // Until the engine recovers, show the last state on disk, marked stale, never a fresh ledger.
+        var initial = Info(
+            ledger: Ledger(initialCash: settings.initialCash), stale: "not yet recovered from the journal")
+        if let saved = EngineCore.snapshot(at: "\(dataDirectory)/state/\(settings.symbol).json") {
+            initial.ledger = saved.ledger
+            initial.stale = "last snapshot (\(Clock.iso8601(saved.ts))); not yet recovered from the journal"
+        }
+        state = Mutex(initial)
     }
 
     public var symbol: String { settings.symbol }
@@ -244,7 +253,10 @@ public final class TradingEngine: Sendable {
 
     private func update(_ core: EngineCore, _ body: (inout Info) -> Void) {
         state.withLock { s in
-            s.ledger = core.ledger
+            if core.isRecovered {
+                s.ledger = core.ledger
+                s.stale = nil
+            }
             s.signal = core.lastSignal.rawValue
             s.pendingOrder = core.pending?.clientOrderId
             body(&s)

@@ -38,6 +38,8 @@ public final class EngineCore {
     /// The UTC day the pause belongs to; the next day trades again.
     private var pausedDay = ""
     public private(set) var lastSignal: Signal = .hold
+    /// Whether `recover` completed: before that the ledger is not the engine's state.
+    public private(set) var isRecovered = false
     public var crashHook: (CycleStep) throws -> Void = { _ in }
     let journal: any Journal
     /// Where snapshots go; nil keeps none (a backtest's core lives in memory).
@@ -48,6 +50,8 @@ public final class EngineCore {
     private var seenFills: Set<FillKey> = []
     /// Quantity journaled per client order id, checked against the exchange's `executedQty`.
     private var bookedQty: [String: Double] = [:]
+    /// This incarnation's part of every client order id (see `clientOrderID`).
+    private var idEpoch: String?
     private var nextSeq = 1
     private var rules: SymbolRules?
     private let risk: RiskManager
@@ -75,6 +79,15 @@ public final class EngineCore {
             settings: settings, exchange: exchange,
             journal: TradeJournal(path: "\(dataDirectory)/trades/\(settings.symbol).jsonl"),
             snapshotPath: "\(dataDirectory)/state/\(settings.symbol).json", clock: clock)
+    }
+
+    /// The ledger an engine's snapshot file holds, and when it was written: what a status shows,
+    /// marked stale, while the engine has not (or could not) recover.
+    public static func snapshot(at path: String) -> (ledger: Ledger, ts: Double)? {
+        guard let bytes = try? FileSystem.readFile(path), let json = try? JSON.parse(bytes),
+            let ledger = json["ledger"].flatMap(Ledger.init(json:))
+        else { return nil }
+        return (ledger, json["ts"]?.doubleValue ?? 0)
     }
 
     /// Closed bars asked for each cycle: a cycle that ran late still sees the bars it missed.
@@ -122,9 +135,12 @@ public final class EngineCore {
             ledger.lastSeq = max(ledger.lastSeq, entry.seq)
         }
         nextSeq = (entries.last?.seq ?? 0) + 1
+        // The journal's first entry dates this incarnation: a journal moved aside starts a new one.
+        idEpoch = entries.first.map { EngineCore.epoch($0.ts) }
         self.ledger = ledger
         if let id = order.last(where: { open[$0] != nil }), let (side, qty) = open[id] { pending = (id, side, qty) }
         if pending != nil { try await settlePending(now: now) }
+        isRecovered = true
     }
 
     /// Feeds exchange history (closed bars) to the strategy so the first live cycle can already trade.
@@ -210,7 +226,7 @@ public final class EngineCore {
             qty = allowed
         }
         report.decision = stopLoss.map { "allowed (stop-loss: \($0))" } ?? "allowed"
-        let clientOrderId = "sb-\(symbol)-\(nextSeq)"
+        let clientOrderId = clientOrderID(now: now)
         try append(.intent(seq: nextSeq, ts: now, clientOrderId: clientOrderId, side: side, qty: qty))
         pending = (clientOrderId, side, qty)
         try crashHook(.intentJournaled)
@@ -230,6 +246,18 @@ public final class EngineCore {
         report.newFills = try record(result, side: side, now: now)
         return report
     }
+
+    /// `sb-<SYMBOL>-<epoch>-<seq>`: unique per engine incarnation (the epoch is the journal's
+    /// first entry, in base-36 milliseconds), so a restarted journal never reuses an id the
+    /// exchange already knows; at most 36 characters, as Binance allows.
+    private func clientOrderID(now: Double) -> String {
+        let epoch = idEpoch ?? EngineCore.epoch(now)
+        idEpoch = epoch
+        let tail = "-\(epoch)-\(nextSeq)"
+        return "sb-" + String(symbol.prefix(max(1, 36 - 3 - tail.count))) + tail
+    }
+
+    static func epoch(_ seconds: Double) -> String { String(Int64((seconds * 1000).rounded()), radix: 36) }
 
     /// Why the position must be cut now, or nil: the price fell `risk.stop_loss` below the entry.
     private func stopLossHit(_ price: Double) -> String? {

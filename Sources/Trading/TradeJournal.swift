@@ -19,6 +19,12 @@ public enum JournalEntry: Equatable, Sendable {
         }
     }
 
+    public var ts: Double {
+        switch self {
+        case .intent(_, let t, _, _, _), .fill(_, let t, _, _, _, _), .done(_, let t, _, _): t
+        }
+    }
+
     public var json: JSON {
         switch self {
         case .intent(let seq, let ts, let id, let side, let qty):

@@ -6,6 +6,7 @@ import SuperBotTesting
 import Synchronization
 import SystemKit
 import Testing
+import Trading
 import TradingSettings
 
 @testable import Engines
@@ -136,5 +137,41 @@ struct EngineManagerTests {
         exchange.failSymbol("SOLUSDT", false)
         try await manager.start("SOLUSDT")
         #expect(await waitUntil(10) { await manager.engine("SOLUSDT")!.info.status == .running })
+    }
+}
+
+/// An engine that cannot recover shows what it last knew, marked stale, never a fresh ledger.
+@Suite struct StaleStateTests {
+    @Test func aCrashedEngineReportsItsLastSnapshotAsStale() async throws {
+        let dir = temporaryDirectory()
+        defer { removeTree(dir) }
+        var saved = Ledger(initialCash: 10_000)
+        saved.mark(price: 100, day: "20260101")
+        saved.apply(side: .buy, price: 100, qty: 0.5, fee: 0.05)
+        try FileSystem.makeDirectories(dir + "/data/state")
+        try FileSystem.makeDirectories(dir + "/data/trades")
+        let snapshot: JSON = ["symbol": "BTCUSDT", "ts": 1_800_000_000, "ledger": saved.json]
+        try FileSystem.writeAtomically(dir + "/data/state/BTCUSDT.json", snapshot.serializedBytes())
+        // A journal the engine refuses to replay: it stays crashed for an operator.
+        try FileSystem.writeAtomically(dir + "/data/trades/BTCUSDT.jsonl", Array("not a journal entry\n".utf8))
+        let config = try TradingConfig.parse(
+            """
+            trading:
+              data_dir: \(dir)/data
+              symbols: [BTCUSDT]
+              engine_defaults: {cycle_interval: 0.05, recovery: {backoff: 0.05, max_backoff: 0.5}}
+            """, file: "trading.yaml", baseDirectory: dir)
+        let manager = EngineManager(
+            config: config, exchange: FakeExchange(prices: wavePrices), logDirectory: dir + "/logs",
+            events: RecordingPublisher())
+        await manager.startAll(monitorInterval: 0.05)
+        defer { Task { await manager.stopAll() } }
+        #expect(await waitUntil(10) { await manager.engine("BTCUSDT")?.info.status == .crashed })
+        let status = try await manager.statusJSON("BTCUSDT")
+        #expect(status["position"]?.doubleValue == 0.5)
+        #expect(status["cash"]?.doubleValue == saved.cash)
+        #expect(status["stale"]?.stringValue?.contains("last snapshot") == true, "\(status["stale"] ?? .null)")
+        let positions = await manager.positions()
+        #expect(positions.arrayValue?.first?["stale"]?.stringValue != nil)
     }
 }
