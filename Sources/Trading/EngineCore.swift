@@ -117,6 +117,7 @@ public final class EngineCore {
         }
         var open: [String: (OrderSide, Double)] = [:]
         var order: [String] = []
+        var lastDay: (day: String, startEquity: Double, paused: String?)?
         for entry in entries {
             switch entry {
             case .intent(_, _, let id, let side, let qty):
@@ -131,13 +132,26 @@ public final class EngineCore {
                 }
             case .done(_, _, let id, _):
                 open.removeValue(forKey: id)
+            case .day(_, _, let day, let startEquity, let paused):
+                lastDay = (day, startEquity, paused)
             }
             ledger.lastSeq = max(ledger.lastSeq, entry.seq)
         }
         nextSeq = (entries.last?.seq ?? 0) + 1
         // The journal's first entry dates this incarnation: a journal moved aside starts a new one.
         idEpoch = entries.first.map { EngineCore.epoch($0.ts) }
+        // The day's baseline and the pause come from the journal, so losing the snapshot loses neither.
+        if let lastDay {
+            ledger.day = lastDay.day
+            ledger.dayStartEquity = lastDay.startEquity
+            pausedReason = lastDay.paused
+            pausedDay = lastDay.paused == nil ? "" : lastDay.day
+        }
         self.ledger = ledger
+        // Mark at a fresh price before anything reports: a journal-only rebuild knows only fill prices.
+        if let price = try? await exchange.tickerPrice(symbol), price.isFinite, price > 0 {
+            try markPrice(price, now: now)
+        }
         if let id = order.last(where: { open[$0] != nil }), let (side, qty) = open[id] { pending = (id, side, qty) }
         if pending != nil { try await settlePending(now: now) }
         isRecovered = true
@@ -172,13 +186,9 @@ public final class EngineCore {
         guard price.isFinite, price > 0 else {
             throw ExchangeError.malformed("\(symbol): price \(price) is not a positive number")
         }
-        ledger.mark(price: price, day: Clock.utcDay(now))
-        // The daily loss limit pauses trading until the next UTC day.
-        if pausedReason != nil && ledger.day != pausedDay { pausedReason = nil }
-        if pausedReason == nil, let breach = risk.dailyLossBreach(ledger) {
-            pausedReason = breach
-            pausedDay = ledger.day
-        }
+        try markPrice(price, now: now)
+        // The daily loss limit pauses new entries until the next UTC day.
+        if pausedReason == nil, let breach = risk.dailyLossBreach(ledger) { try pause(breach, now: now) }
         let bars = try await exchange.klines(
             symbol, interval: settings.strategy.interval, limit: EngineCore.barsPerCycle)
         try crashHook(.marketData)
@@ -217,8 +227,7 @@ public final class EngineCore {
             report.decision = "rejected: \(why)"
             return report
         case .pause(let why):
-            pausedReason = why
-            pausedDay = ledger.day
+            try pause(why, now: now)
             report.decision = "paused: \(why)"
             report.paused = why
             return report
@@ -258,6 +267,23 @@ public final class EngineCore {
     }
 
     static func epoch(_ seconds: Double) -> String { String(Int64((seconds * 1000).rounded()), radix: 36) }
+
+    /// Marks the position at `price`; a new UTC day starts the daily PnL from here and lifts
+    /// yesterday's pause, and is journaled (so is the baseline).
+    private func markPrice(_ price: Double, now: Double) throws {
+        let day = Clock.utcDay(now)
+        let newDay = day != ledger.day
+        ledger.mark(price: price, day: day)
+        guard newDay else { return }
+        if pausedDay != day { pausedReason = nil }
+        try append(.day(seq: nextSeq, ts: now, day: day, startEquity: ledger.dayStartEquity, paused: pausedReason))
+    }
+
+    private func pause(_ why: String, now: Double) throws {
+        pausedReason = why
+        pausedDay = ledger.day
+        try append(.day(seq: nextSeq, ts: now, day: ledger.day, startEquity: ledger.dayStartEquity, paused: why))
+    }
 
     /// Why the position must be cut now, or nil: the price fell `risk.stop_loss` below the entry.
     private func stopLossHit(_ price: Double) -> String? {

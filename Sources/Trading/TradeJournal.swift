@@ -12,16 +12,19 @@ public enum JournalEntry: Equatable, Sendable {
     case fill(seq: Int, ts: Double, clientOrderId: String, orderId: Int64, fill: Fill, side: OrderSide)
     /// The order is final (or the exchange never had it): nothing more will fill.
     case done(seq: Int, ts: Double, clientOrderId: String, status: String)
+    /// A UTC day began (the daily PnL's baseline) or the daily-loss pause changed: both survive
+    /// a restart even without the snapshot.
+    case day(seq: Int, ts: Double, day: String, startEquity: Double, paused: String?)
 
     public var seq: Int {
         switch self {
-        case .intent(let s, _, _, _, _), .fill(let s, _, _, _, _, _), .done(let s, _, _, _): s
+        case .intent(let s, _, _, _, _), .fill(let s, _, _, _, _, _), .done(let s, _, _, _), .day(let s, _, _, _, _): s
         }
     }
 
     public var ts: Double {
         switch self {
-        case .intent(_, let t, _, _, _), .fill(_, let t, _, _, _, _), .done(_, let t, _, _): t
+        case .intent(_, let t, _, _, _), .fill(_, let t, _, _, _, _), .done(_, let t, _, _), .day(_, let t, _, _, _): t
         }
     }
 
@@ -44,14 +47,25 @@ public enum JournalEntry: Equatable, Sendable {
                 "seq": JSON(seq), "type": "done", "ts": JSON(ts), "client_order_id": .string(id),
                 "status": .string(status),
             ]
+        case .day(let seq, let ts, let day, let startEquity, let paused):
+            [
+                "seq": JSON(seq), "type": "day", "ts": JSON(ts), "day": .string(day), "start_equity": JSON(startEquity),
+                "paused": JSON(paused),
+            ]
         }
     }
 
     public init?(json: JSON) {
-        guard let seq = json["seq"]?.intValue, let type = json["type"]?.stringValue,
-            let id = json["client_order_id"]?.stringValue
-        else { return nil }
+        guard let seq = json["seq"]?.intValue, let type = json["type"]?.stringValue else { return nil }
         let ts = json["ts"]?.doubleValue ?? 0
+        if type == "day" {
+            guard let day = json["day"]?.stringValue, let startEquity = json["start_equity"]?.doubleValue else {
+                return nil
+            }
+            self = .day(seq: seq, ts: ts, day: day, startEquity: startEquity, paused: json["paused"]?.stringValue)
+            return
+        }
+        guard let id = json["client_order_id"]?.stringValue else { return nil }
         switch type {
         case "intent":
             guard let side = json["side"]?.stringValue.flatMap(OrderSide.init), let qty = json["qty"]?.doubleValue
