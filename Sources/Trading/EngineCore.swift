@@ -50,6 +50,8 @@ public final class EngineCore {
     private var seenFills: Set<FillKey> = []
     /// Quantity journaled per client order id, checked against the exchange's `executedQty`.
     private var bookedQty: [String: Double] = [:]
+    /// Whether the strategy's stance has been compared with the position since the start.
+    private var stanceChecked = false
     /// This incarnation's part of every client order id (see `clientOrderID`).
     private var idEpoch: String?
     private var nextSeq = 1
@@ -201,7 +203,7 @@ public final class EngineCore {
         // A pause stops entries only: exits, on a signal or the stop-loss, still go out.
         let side: OrderSide
         var qty: Double
-        let stopLoss = stopLossHit(price)
+        let stopLoss = stopLossHit(price) ?? staleLong(signal)
         if stopLoss != nil {
             side = .sell
             qty = ledger.position
@@ -234,7 +236,7 @@ public final class EngineCore {
         case .allow(let allowed):
             qty = allowed
         }
-        report.decision = stopLoss.map { "allowed (stop-loss: \($0))" } ?? "allowed"
+        report.decision = stopLoss.map { "allowed (\($0))" } ?? "allowed"
         let clientOrderId = clientOrderID(now: now)
         try append(.intent(seq: nextSeq, ts: now, clientOrderId: clientOrderId, side: side, qty: qty))
         pending = (clientOrderId, side, qty)
@@ -292,7 +294,16 @@ public final class EngineCore {
             return nil
         }
         let drop = (1 - price / ledger.averagePrice) * 100
-        return "price \(price) is \((drop * 100).rounded() / 100) % below the entry \(ledger.averagePrice)"
+        return "stop-loss: price \(price) is \((drop * 100).rounded() / 100) % below the entry \(ledger.averagePrice)"
+    }
+
+    /// Once per incarnation, as soon as the strategy can tell: a long it no longer wants (its
+    /// exit crossover passed while the engine was down) is closed instead of kept until the next one.
+    private func staleLong(_ signal: Signal) -> String? {
+        guard !stanceChecked, let wantsLong = strategy.wantsLong else { return nil }
+        stanceChecked = true
+        guard ledger.position > 0, !wantsLong, signal == .hold else { return nil }
+        return "the strategy no longer wants this long: its exit passed while the engine was down"
     }
 
     /// Journals the fills not yet seen, then (if the order is final) closes it and snapshots.

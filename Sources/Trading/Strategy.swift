@@ -9,6 +9,9 @@ public protocol Strategy: Sendable {
     /// Bars needed before the first signal.
     var warmupBars: Int { get }
     mutating func update(_ bar: Bar) -> Signal
+    /// Whether the bars seen so far call for holding a long (nil until it can tell). A restarted
+    /// engine compares this with its position, since a crossover may have passed while it was down.
+    var wantsLong: Bool? { get }
 }
 
 /// Simple moving-average crossover: buy when the fast average crosses above the slow one,
@@ -30,6 +33,11 @@ public struct SMACrossover: Strategy {
 
     public var name: String { "sma_crossover(\(fast),\(slow))" }
     public var warmupBars: Int { slow + 1 }
+
+    public var wantsLong: Bool? {
+        guard let f = fastWindow.mean, let s = slowWindow.mean, f != s else { return nil }
+        return f > s
+    }
 
     public mutating func update(_ bar: Bar) -> Signal {
         fastWindow.add(bar.close)

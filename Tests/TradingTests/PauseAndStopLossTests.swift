@@ -48,3 +48,35 @@ import TradingSettings
         #expect(exit == nil || exit?.decision == "allowed", "only a strategy exit, never a stop-loss, when it is off")
     }
 }
+
+/// A crossover that passes while the engine is down is acted on when it comes back.
+@Suite struct StanceAfterRestartTests {
+    @Test func aLongTheStrategyNoLongerWantsIsClosedAfterARestart() async throws {
+        let dir = temporaryDirectory()
+        defer { removeTree(dir) }
+        var settings = engineSettings()
+        settings.risk.stopLoss = 0
+        // A rally (the engine buys), then a slow slide the engine sleeps through.
+        let prices = Array(repeating: 100.0, count: 6) + [101, 103, 106, 110] + (1...12).map { 110 - Double($0) * 0.3 }
+        let exchange = FakeExchange(prices: prices)
+        let first = EngineCore(settings: settings, exchange: exchange, dataDirectory: dir)
+        try await first.recover(now: 1000)
+        var i = 0.0
+        while first.ledger.position == 0 && i < 12 {
+            i += 1
+            _ = try await first.cycle(now: 1000 + i)
+        }
+        #expect(first.ledger.position > 0, "the rally should have bought")
+        // The engine is down while the slide crosses the averages: the prices pass unseen.
+        for _ in 0..<8 { _ = try await exchange.tickerPrice("BTCUSDT") }
+
+        let restarted = EngineCore(settings: settings, exchange: exchange, dataDirectory: dir)
+        try await restarted.recover(now: 2000)
+        try await restarted.warmUp()
+        #expect(restarted.strategy.wantsLong == false)
+        let report = try await restarted.cycle(now: 2001)
+        #expect(report.order?.side == .sell, "\(report.decision ?? "no decision")")
+        #expect(report.decision?.contains("no longer wants this long") == true)
+        #expect(restarted.ledger.position == 0)
+    }
+}
