@@ -208,6 +208,29 @@ public actor EngineManager {
         ]
     }
 
+    /// Asks engines (one, or all) to compare their books with the account on their next cycle,
+    /// and returns each one's result once it is newer than the request (or the last one, marked old).
+    public func reconcile(_ symbol: String?, timeout: Double = 5) async throws -> JSON {
+        let list = try symbol.map { [try named($0)] } ?? config.symbols.compactMap { engines[$0] }
+        let asked = Clock.wall()
+        for engine in list { engine.requestReconcile() }
+        let deadline = Clock.monotonic() + timeout
+        while Clock.monotonic() < deadline, list.contains(where: { ($0.info.reconciliation?.ts ?? 0) < asked }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return .array(
+            list.map { engine in
+                let r = engine.info.reconciliation
+                return [
+                    "symbol": .string(engine.symbol), "asset": .string(engine.settings.baseAsset),
+                    "books": JSON(engine.info.ledger.position), "exchange": r?.exchange.map { JSON($0) } ?? .null,
+                    "difference": r?.difference.map { JSON($0) } ?? .null,
+                    "outcome": .string(r?.outcome.rawValue ?? "not checked"),
+                    "fresh": .bool((r?.ts ?? 0) >= asked), "status": .string(engine.info.status.rawValue),
+                ]
+            })
+    }
+
     public func positions() -> JSON {
         .array(
             config.symbols.compactMap { engines[$0] }.map { e in

@@ -23,6 +23,16 @@ public enum EngineMethods {
                 { params in try await mapped { try await manager.orders(try symbol(params, required: false)) } }
             ),
             ("trading.balance", { _ in await balance(manager, client) }),
+            (
+                "trading.reconcile",
+                { params in
+                    [
+                        "reconciliation": try await mapped {
+                            try await manager.reconcile(try symbol(params, required: false))
+                        }
+                    ]
+                }
+            ),
         ]
         if faults {
             table.append(

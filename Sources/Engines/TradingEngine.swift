@@ -37,6 +37,8 @@ public final class TradingEngine: Sendable {
         public var ledger: Ledger
         /// Set while `ledger` is not the live engine's: why the figures may be out of date.
         public var stale: String?
+        /// The last comparison of the books with the exchange account.
+        public var reconciliation: Reconciliation?
         public var signal: String = "hold"
         public var pendingOrder: String?
         public var latencies: [Double] = []
@@ -52,6 +54,7 @@ public final class TradingEngine: Sendable {
     private let state: Mutex<Info>
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let fault = Mutex<EngineFault?>(nil)
+    private let reconcileRequested = Mutex(false)
 
     public init(
         settings: TradingConfig.Engine, exchange: any ExchangeAPI, dataDirectory: String, logDirectory: String,
@@ -80,6 +83,9 @@ public final class TradingEngine: Sendable {
     public var info: Info { state.withLock { $0 } }
 
     public func inject(_ fault: EngineFault) { self.fault.withLock { $0 = fault } }
+
+    /// Has the next cycle compare the books with the exchange account now.
+    public func requestReconcile() { reconcileRequested.withLock { $0 = true } }
 
     /// Starts the cycle task unless one is running.
     public func start() {
@@ -191,6 +197,12 @@ public final class TradingEngine: Sendable {
                 case .error?: throw ExchangeError.server(status: 500, message: "injected error")
                 case nil: break
                 }
+                if reconcileRequested.withLock({ r in
+                    defer { r = false }
+                    return r
+                }) {
+                    core.reconcileRequested = true
+                }
                 let report = try await core.cycle(now: Clock.wall())
                 let elapsed = Clock.monotonic() - started
                 announce(report, core: core, elapsed: elapsed)
@@ -270,6 +282,7 @@ public final class TradingEngine: Sendable {
             s.consecutiveErrors = 0
             s.latencies.append(elapsed)
             if s.latencies.count > 512 { s.latencies.removeFirst(s.latencies.count - 512) }
+            if let reconciliation = report.reconciliation { s.reconciliation = reconciliation }
             if let order = report.order {
                 s.recentOrders.append(orderJSON(order))
                 if s.recentOrders.count > 50 { s.recentOrders.removeFirst() }
@@ -278,6 +291,15 @@ public final class TradingEngine: Sendable {
         events.publish(
             "price.\(symbol).update",
             ["symbol": .string(symbol), "price": JSON(report.price), "signal": .string(report.signal.rawValue)])
+        if let r = report.reconciliation, r.outcome == .differs {
+            let data: JSON = [
+                "symbol": .string(symbol), "asset": .string(r.asset), "books": JSON(r.books),
+                "exchange": JSON(r.exchange ?? 0), "difference": JSON(r.difference ?? 0),
+                "action": .string(settings.reconcile.onMismatch),
+            ]
+            logger.error("books differ from the exchange account", data.objectValue ?? [:])
+            events.publish("alert.reconcile", data)
+        }
         if let paused = report.paused, !wasPaused {
             setStatus(.paused, reason: paused)
         } else if report.paused == nil && wasPaused {

@@ -25,6 +25,8 @@ public final class ExchangeClient: ExchangeAPI {
         public var tickerTTL = 5.0
         public var orderBookTTL = 1.0
         public var klinesTTL = 60.0
+        /// The account (balances): short, since reconciliation compares it with fresh fills.
+        public var accountTTL = 1.0
 
         public init(baseURL: String) { self.baseURL = baseURL }
     }
@@ -305,8 +307,16 @@ public final class ExchangeClient: ExchangeAPI {
     }
 
     /// Free and locked amount per asset.
+    public func accountBalance(_ asset: String) async throws -> Double {
+        let all = try await balances()
+        return (all[asset]?.free ?? 0) + (all[asset]?.locked ?? 0)
+    }
+
     public func balances() async throws -> [String: (free: Double, locked: Double)] {
-        let json = try await get("/api/v3/account", [("timestamp", String(Int64(Clock.wall() * 1000)))], weight: 20)
+        // Shared for a second: engines that reconcile together cost one weight-20 request, not one each.
+        let json = try await cached("account", kind: "account", ttl: settings.accountTTL) {
+            try await self.get("/api/v3/account", [("timestamp", String(Int64(Clock.wall() * 1000)))], weight: 20)
+        }
         guard let rows = json["balances"]?.arrayValue else { throw ExchangeError.malformed("account: no balances") }
         var out: [String: (free: Double, locked: Double)] = [:]
         for row in rows {

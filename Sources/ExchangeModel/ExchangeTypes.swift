@@ -12,6 +12,8 @@ public protocol ExchangeAPI: Sendable {
     func queryOrder(symbol: String, clientOrderId: String) async throws -> OrderResult?
     /// The fills of one order (what a placement's lost reply would have carried).
     func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill]
+    /// Free plus locked balance of one asset in the account: what reconciliation compares with the books.
+    func accountBalance(_ asset: String) async throws -> Double
 }
 
 public enum OrderSide: String, Sendable, Equatable {

@@ -19,6 +19,7 @@ public struct CLI {
           engines [SYMBOL]              trading engines: status, position, PnL, errors, heartbeat
           engines start|stop|restart SYMBOL
           trading positions|orders|balance
+          trading reconcile [SYMBOL]    the books against the exchange account, checked now
           rpc METHOD [JSON]             call any method, print the raw result
           bus pub TOPIC [JSON]          publish one message (data defaults to null)
           bus sub PATTERN...            print matching messages as JSON lines until Ctrl-C

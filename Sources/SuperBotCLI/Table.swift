@@ -54,6 +54,20 @@ enum Table {
         return render(rows)
     }
 
+    static func reconciliation(_ rows: [JSON]) -> String {
+        render(
+            [["SYMBOL", "ASSET", "BOOKS", "EXCHANGE", "DIFFERENCE", "RESULT"]]
+                + rows.map { r in
+                    [
+                        r["symbol"]?.stringValue ?? "?", r["asset"]?.stringValue ?? "?",
+                        formatted(r["books"]?.doubleValue ?? 0), r["exchange"]?.doubleValue.map(formatted) ?? "-",
+                        r["difference"]?.doubleValue.map(formatted) ?? "-",
+                        (r["outcome"]?.stringValue ?? "?")
+                            + (r["fresh"]?.boolValue == false ? " (not re-checked)" : ""),
+                    ]
+                })
+    }
+
     static func orders(_ orders: [JSON]) -> String {
         var rows = [["SYMBOL", "SIDE", "STATUS", "QTY", "CLIENT ORDER ID", "ORDER ID"]]
         for o in orders {

@@ -20,6 +20,14 @@ public final class FakeExchange: ExchangeAPI {
     public init(prices: [Double]) { state = Mutex(State(prices: prices)) }
 
     public var placed: Int { state.withLock { $0.placed } }
+    /// The base asset the executed orders of `<asset>USDT` add up to (fees are charged in USDT here).
+    public func accountBalance(_ asset: String) async throws -> Double {
+        guard asset != "USDT" else { return 0 }
+        return executedOrders.filter { $0.symbol == asset + "USDT" }.reduce(0) { total, order in
+            total + order.fills.reduce(0) { $0 + $1.qty } * (order.side == .buy ? 1 : -1)
+        }
+    }
+
     /// Every order the exchange executed, oldest first: the outside world's record to compare with.
     public var executedOrders: [OrderResult] { state.withLock { $0.orders.values.sorted { $0.orderId < $1.orderId } } }
     public func setFailure(_ error: ExchangeError?) { state.withLock { $0.failTicker = error } }

@@ -17,6 +17,22 @@ public struct CycleReport: Sendable {
     public var order: OrderResult?
     public var newFills: [Fill] = []
     public var paused: String?
+    /// Set on the cycles that compared the books with the exchange account.
+    public var reconciliation: Reconciliation?
+}
+
+/// The books against the exchange account for one symbol's base asset.
+public struct Reconciliation: Sendable, Equatable {
+    public enum Outcome: String, Sendable { case agrees, differs, unsettled }
+    public var symbol: String
+    public var asset: String
+    public var books: Double
+    /// The account's free + locked balance; nil while an order is unsettled (nothing is compared).
+    public var exchange: Double?
+    public var outcome: Outcome
+    public var ts: Double
+
+    public var difference: Double? { exchange.map { $0 - books } }
 }
 
 /// One symbol's trading logic and durable state, independent of how it is scheduled: market
@@ -50,6 +66,15 @@ public final class EngineCore {
     private var seenFills: Set<FillKey> = []
     /// Quantity journaled per client order id, checked against the exchange's `executedQty`.
     private var bookedQty: [String: Double] = [:]
+    /// When the books are next compared with the account (at the first cycle, then every
+    /// `reconcile.interval`), and the pause a difference set.
+    private var reconcileDue = 0.0
+    public private(set) var reconcilePause: String?
+    /// When the last fill was journaled (reconciliation waits `settleSeconds` after it).
+    private var lastFillAt = -Double.infinity
+    static let settleSeconds = 2.0
+    /// Asks the next cycle to reconcile whatever the interval says (an operator's request).
+    public var reconcileRequested = false
     /// Whether the strategy's stance has been compared with the position since the start.
     private var stanceChecked = false
     /// This incarnation's part of every client order id (see `clientOrderID`).
@@ -191,6 +216,13 @@ public final class EngineCore {
         try markPrice(price, now: now)
         // The daily loss limit pauses new entries until the next UTC day.
         if pausedReason == nil, let breach = risk.dailyLossBreach(ledger) { try pause(breach, now: now) }
+        var reconciliation: Reconciliation?
+        if reconcileRequested || now >= reconcileDue {
+            reconcileRequested = false
+            reconcileDue = now + settings.reconcile.interval
+            // One failed look-up only delays the check; the cycle goes on.
+            reconciliation = try? await reconcile(now: now)
+        }
         let bars = try await exchange.klines(
             symbol, interval: settings.strategy.interval, limit: EngineCore.barsPerCycle)
         try crashHook(.marketData)
@@ -198,8 +230,9 @@ public final class EngineCore {
         let signal = feedClosedBars(bars)
         lastSignal = signal
         var report = CycleReport(price: price, signal: signal)
+        report.reconciliation = reconciliation
         try crashHook(.signal)
-        report.paused = pausedReason
+        report.paused = pausedReason ?? reconcilePause
         // A pause stops entries only: exits, on a signal or the stop-loss, still go out.
         let side: OrderSide
         var qty: Double
@@ -211,7 +244,7 @@ public final class EngineCore {
             switch signal {
             case .hold: return report
             case .buy:
-                guard pausedReason == nil else { return report }
+                guard pausedReason == nil, reconcilePause == nil else { return report }
                 side = .buy
                 qty = settings.orderNotional / price
             case .sell:
@@ -270,6 +303,32 @@ public final class EngineCore {
 
     static func epoch(_ seconds: Double) -> String { String(Int64((seconds * 1000).rounded()), radix: 36) }
 
+    /// Compares the position with the account's balance of the base asset (each engine holds
+    /// its own base asset: the check assumes no other holder of it in the account). A difference
+    /// pauses entries under `reconcile.on_mismatch: pause` until a later check agrees.
+    public func reconcile(now: Double) async throws -> Reconciliation {
+        var result = Reconciliation(
+            symbol: symbol, asset: settings.baseAsset, books: ledger.position, exchange: nil, outcome: .unsettled,
+            ts: now)
+        // An order in flight, or fills younger than the connector's account cache, would make a
+        // difference that is not one: check again shortly instead.
+        guard pending == nil, now - lastFillAt >= EngineCore.settleSeconds else {
+            reconcileDue = min(reconcileDue, now + EngineCore.settleSeconds)
+            return result
+        }
+        let balance = try await exchange.accountBalance(settings.baseAsset)
+        result.exchange = balance
+        let agrees = abs(balance - ledger.position) <= max(1e-9, 1e-9 * abs(balance))
+        result.outcome = agrees ? .agrees : .differs
+        if agrees {
+            reconcilePause = nil
+        } else if settings.reconcile.onMismatch == "pause" {
+            reconcilePause =
+                "books hold \(ledger.position) \(settings.baseAsset), the account \(balance): entries paused"
+        }
+        return result
+    }
+
     /// Marks the position at `price`; a new UTC day starts the daily PnL from here and lifts
     /// yesterday's pause, and is journaled (so is the baseline).
     private func markPrice(_ price: Double, now: Double) throws {
@@ -325,6 +384,7 @@ public final class EngineCore {
             bookedQty[result.clientOrderId, default: 0] += fill.qty
             ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: quoteFee(fill), baseFee: baseFee(fill))
             fresh.append(fill)
+            lastFillAt = now
             try crashHook(.fillJournaled)
         }
         if side == .sell && ledger.realizedPnL < realizedBefore { cooldownUntil = now + settings.risk.lossCooldown }

@@ -204,6 +204,10 @@ extension TradingConfig {
             backoff: try rc.seconds("backoff", default: 0.2),
             maxBackoff: try rc.seconds("max_backoff", default: 60),
             errorSpike: try rc.int("error_spike", default: 10, range: 1...1_000_000))
+        let rec = try m.child("reconcile", allowed: ["interval", "on_mismatch"])
+        let reconcile = Reconcile(
+            interval: try rec.seconds("interval", default: 60, minimum: 1),
+            onMismatch: try rec.oneOf("on_mismatch", ["pause", "ignore"], default: "pause"))
         let engine = Engine(
             symbol: symbol, baseAsset: base, quoteAsset: quote,
             enabled: try m.bool("enabled", default: true),
@@ -211,7 +215,7 @@ extension TradingConfig {
             heartbeatTimeout: try m.seconds("heartbeat_timeout", default: 10, minimum: 0.01),
             initialCash: try m.number("initial_cash", default: 10_000),
             orderNotional: try m.number("order_notional", default: 500, minimum: 0.000001),
-            strategy: strategy, risk: risk, recovery: recovery)
+            strategy: strategy, risk: risk, recovery: recovery, reconcile: reconcile)
         if engine.orderNotional > risk.maxOrderNotional {
             throw m.error(
                 "order_notional",

@@ -65,6 +65,17 @@ public struct TradingConfig: Equatable, Sendable {
         }
     }
 
+    /// How often the engine checks its books against the exchange account, and what a
+    /// difference does: `pause` stops new entries until the books agree again, `ignore` only reports.
+    public struct Reconcile: Equatable, Sendable {
+        public var interval: Double
+        public var onMismatch: String
+        public init(interval: Double = 60, onMismatch: String = "pause") {
+            self.interval = interval
+            self.onMismatch = onMismatch
+        }
+    }
+
     public struct Engine: Equatable, Sendable {
         public var symbol: String
         public var baseAsset: String
@@ -79,11 +90,14 @@ public struct TradingConfig: Equatable, Sendable {
         public var strategy: Strategy
         public var risk: Risk
         public var recovery: Recovery
+        public var reconcile: Reconcile
         public init(
             symbol: String, baseAsset: String, quoteAsset: String, enabled: Bool, cycleInterval: Double,
             heartbeatTimeout: Double,
-            initialCash: Double, orderNotional: Double, strategy: Strategy, risk: Risk, recovery: Recovery
+            initialCash: Double, orderNotional: Double, strategy: Strategy, risk: Risk, recovery: Recovery,
+            reconcile: Reconcile = Reconcile()
         ) {
+            self.reconcile = reconcile
             self.symbol = symbol
             self.baseAsset = baseAsset
             self.quoteAsset = quoteAsset
@@ -170,6 +184,7 @@ public struct TradingConfig: Equatable, Sendable {
 
     static let engineKeys = [
         "enabled", "cycle_interval", "heartbeat_timeout", "initial_cash", "order_notional", "strategy", "risk",
+        "reconcile",
         "recovery",
     ]
     public static let quoteAssets = ["USDT", "USDC", "FDUSD", "BUSD", "TUSD", "BTC", "ETH", "BNB", "EUR", "TRY"]

@@ -68,6 +68,13 @@ struct TradingSystemTests {
         #expect(h.cli(["engines", "ETHUSDT"]).output.contains("status"))
         #expect(h.cli(["trading", "positions"]).output.contains("BTCUSDT"))
         #expect(h.cli(["trading", "balance"]).output.contains("equity"))
+        // The books against the exchange account, checked on demand: every engine agrees.
+        let reconcile = h.cli(["--json", "trading", "reconcile"])
+        let rows = (try? JSON.parse(reconcile.output))?["reconciliation"]?.arrayValue ?? []
+        #expect(reconcile.code == 0 && rows.count == 3, "\(reconcile.output)")
+        #expect(
+            rows.allSatisfy { $0["outcome"] == "agrees" || $0["outcome"] == "unsettled" }, "\(reconcile.output)")
+        #expect(h.cli(["trading", "reconcile", "BTCUSDT"]).output.contains("BTC"))
         let log = h.cli(["logs", "--symbol", "BTCUSDT", "-n", "3"])
         #expect(
             log.code == 0 && !log.output.isEmpty

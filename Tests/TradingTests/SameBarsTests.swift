@@ -15,6 +15,7 @@ import TradingSettings
     final class BarFeed: ExchangeAPI {
         let bars: [Bar]
         let revealed = Mutex(0)
+        let held = Mutex(0.0)
         init(_ bars: [Bar]) { self.bars = bars }
 
         func reveal() { revealed.withLock { $0 += 1 } }
@@ -39,6 +40,7 @@ import TradingSettings
 
         func placeOrder(_ order: NewOrder) async throws -> OrderResult {
             let price = try await tickerPrice(order.symbol)
+            held.withLock { $0 += order.side == .buy ? order.quantity : -order.quantity }
             return OrderResult(
                 symbol: order.symbol, orderId: 1, clientOrderId: order.clientOrderId, side: order.side,
                 status: "FILLED",
@@ -52,6 +54,8 @@ import TradingSettings
 
         func queryOrder(symbol: String, clientOrderId: String) async throws -> OrderResult? { nil }
         func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] { [] }
+        /// What the orders placed so far add up to.
+        func accountBalance(_ asset: String) async throws -> Double { held.withLock { $0 } }
     }
 
     /// Bars from the simulator's own seeded price model, five-minute apart.

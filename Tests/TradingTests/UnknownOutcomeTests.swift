@@ -49,6 +49,7 @@ import Testing
         func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] {
             try await inner.orderTrades(symbol: symbol, orderId: orderId)
         }
+        func accountBalance(_ asset: String) async throws -> Double { try await inner.accountBalance(asset) }
     }
 
     /// The ledger the exchange's records imply.
@@ -127,5 +128,39 @@ import Testing
         i = await run(core, from: i) { core.pending != nil }
         #expect(core.pending == nil && core.ledger.tradeCount == 1)
         #expect(core.ledger.position == truth(exchange.inner).position)
+    }
+}
+
+/// The books are compared with the account; a difference pauses entries until they agree again.
+@Suite struct ReconciliationTests {
+    @Test func aDifferenceWithTheAccountPausesEntriesUntilTheBooksAgree() async throws {
+        let dir = temporaryDirectory()
+        defer { removeTree(dir) }
+        let exchange = FakeExchange(prices: wavePrices)
+        var settings = engineSettings()
+        settings.reconcile.interval = 3600
+        let core = EngineCore(settings: settings, exchange: exchange, dataDirectory: dir)
+        try await core.recover(now: 1000)
+        let first = try await core.cycle(now: 1001)
+        #expect(first.reconciliation?.outcome == .agrees, "the first cycle checks the books")
+        // Someone else trades this asset in the account: the books no longer explain it.
+        _ = try await exchange.placeOrder(
+            NewOrder(symbol: "BTCUSDT", side: .buy, quantity: 0.25, clientOrderId: "manual-1"))
+        core.reconcileRequested = true
+        let second = try await core.cycle(now: 1002)
+        #expect(second.reconciliation?.outcome == .differs)
+        #expect(abs((second.reconciliation?.difference ?? 0) - 0.25) < 1e-9)
+        #expect(core.reconcilePause != nil && second.paused != nil)
+        // No entries while paused, whatever the strategy says.
+        let placed = exchange.placed
+        for i in 0..<20 { _ = try await core.cycle(now: 1003 + Double(i)) }
+        #expect(!exchange.executedOrders.dropFirst(placed).contains { $0.side == .buy })
+        // The outside trade is undone; the next check agrees and lifts the pause.
+        _ = try await exchange.placeOrder(
+            NewOrder(symbol: "BTCUSDT", side: .sell, quantity: 0.25, clientOrderId: "manual-2"))
+        core.reconcileRequested = true
+        let third = try await core.cycle(now: 1100)
+        #expect(third.reconciliation?.outcome == .agrees)
+        #expect(core.reconcilePause == nil)
     }
 }

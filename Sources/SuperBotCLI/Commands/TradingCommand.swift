@@ -1,20 +1,24 @@
 import JSON
 
-/// `trading positions|orders|balance`.
+/// `trading positions|orders|balance` and `trading reconcile [SYMBOL]` (books against the account).
 struct TradingCommand: CLICommand {
     static let verbs = ["trading"]
-    enum What: String { case positions, orders, balance }
+    enum What: String { case positions, orders, balance, reconcile }
     let what: What
+    let symbol: String?
 
     init(verb: String, arguments: [String]) throws(UsageError) {
-        guard arguments.count == 1, let what = What(rawValue: arguments[0]) else {
-            throw UsageError("usage: trading positions|orders|balance")
+        guard let first = arguments.first, let what = What(rawValue: first),
+            arguments.count == 1 || (what == .reconcile && arguments.count == 2)
+        else {
+            throw UsageError("usage: trading positions|orders|balance | trading reconcile [SYMBOL]")
         }
         self.what = what
+        symbol = arguments.count == 2 ? arguments[1] : nil
     }
 
     func run(_ session: CLISession) throws -> ExitCode {
-        let result = try session.call("trading.\(what.rawValue)")
+        let result = try session.call("trading.\(what.rawValue)", symbol.map { ["symbol": .string($0)] })
         session.show(result) { result in
             switch what {
             case .positions:
@@ -24,6 +28,8 @@ struct TradingCommand: CLICommand {
                     "\npending: \($0["symbol"]?.stringValue ?? "?") \($0["client_order_id"]?.stringValue ?? "?")"
                 }
                 return Table.orders(result["recent"]?.arrayValue ?? []) + pending.joined()
+            case .reconcile:
+                return Table.reconciliation(result["reconciliation"]?.arrayValue ?? [])
             case .balance:
                 var summary = result.objectValue ?? [:]
                 let exchange = summary.removeValue(forKey: "exchange")
