@@ -18,8 +18,6 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         fields.filter { Self.same($0.name, name) }.map(\.value)
     }
 
-    public func contains(_ name: String) -> Bool { fields.contains { Self.same($0.name, name) } }
-
     public mutating func add(_ name: String, _ value: String) { fields.append((name, value)) }
 
     /// Replaces every field called `name` with one.

@@ -11,7 +11,6 @@ import SystemKit
 /// buffers, never a stall for the others.
 final class ControlServer {
     typealias Reply = (Result<JSON, RPCError>) -> Void
-    typealias Handler = (RPCRequest, Connection, @escaping Reply) -> Void
 
     /// A client that will not read its replies is cut off past this much queued output.
     static let maxOutbox = 32 << 20

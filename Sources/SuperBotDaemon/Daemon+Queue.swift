@@ -42,8 +42,6 @@ extension Daemon {
         advanceQueues()
     }
 
-    func isQueued(_ name: String) -> Bool { queue.isQueued(name) }
-
     /// Calls `done` once `names` have settled (running, or down when `stopping`), or `timedOut` after `timeout`.
     func wait(
         for names: [String], stopping: Bool, timeout: Double, then done: @escaping () -> Void,

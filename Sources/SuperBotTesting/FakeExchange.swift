@@ -99,7 +99,7 @@ public final class FakeExchange: ExchangeAPI {
     }
 }
 
-/// Prices that swing both ways, so an SMA crossover trades in both directions.
+/// Prices that make a 2/4 SMA crossover buy, then sell, then buy again.
 public let wavePrices: [Double] = [
     100, 100, 100, 100, 100, 104, 108, 112, 110, 104, 98, 92, 90, 95, 101, 107, 112, 111, 108, 100, 94, 90, 92, 96, 103,
     110,

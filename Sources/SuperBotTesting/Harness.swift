@@ -160,15 +160,6 @@ public final class Harness {
         removeTree(dir)
     }
 
-    private func removeTree(_ path: String) {
-        for name in FileSystem.listDirectory(path) {
-            let child = path + "/" + name
-            var st = stat()
-            if lstat(child, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
-        }
-        rmdir(path)
-    }
-
     public static func isAlive(_ pid: pid_t) -> Bool {
         guard let stat = ProcStat.read(pid) else { return false }
         return !stat.isZombie

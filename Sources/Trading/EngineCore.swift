@@ -236,8 +236,9 @@ public final class EngineCore {
         // A pause stops entries only: exits, on a signal or the stop-loss, still go out.
         let side: OrderSide
         var qty: Double
-        let stopLoss = stopLossHit(price) ?? staleLong(signal)
-        if stopLoss != nil {
+        // A risk exit (stop-loss, or a long the strategy no longer wants) goes out whatever the signal.
+        let riskExit = stopLossHit(price) ?? staleLong(signal)
+        if riskExit != nil {
             side = .sell
             qty = ledger.position
         } else {
@@ -269,7 +270,7 @@ public final class EngineCore {
         case .allow(let allowed):
             qty = allowed
         }
-        report.decision = stopLoss.map { "allowed (\($0))" } ?? "allowed"
+        report.decision = riskExit.map { "allowed (\($0))" } ?? "allowed"
         let clientOrderId = clientOrderID(now: now)
         try append(.intent(seq: nextSeq, ts: now, clientOrderId: clientOrderId, side: side, qty: qty))
         pending = (clientOrderId, side, qty)

@@ -20,8 +20,7 @@ final class SimProcess {
     )
         throws
     {
-        var template = Array("/tmp/sbsim-XXXXXX".utf8CString)
-        dir = String(cString: mkdtemp(&template)!)
+        dir = temporaryDirectory("sbsim")
         try FileSystem.writeAtomically(
             dir + "/trading.yaml",
             Array("trading:\n  symbols: [\(symbols)]\n  simulator: {\(simulator)}\n".utf8))
@@ -52,7 +51,7 @@ final class SimProcess {
 
     deinit {
         kill()
-        _ = Harness.run("/bin/rm", ["-rf", dir], cwd: "/tmp", output: "/dev/null")
+        removeTree(dir)
     }
 
     func client(_ configure: (inout ExchangeClient.Settings) -> Void = { _ in }) throws -> ExchangeClient {
