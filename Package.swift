@@ -18,7 +18,11 @@ let package = Package(
         .target(name: "JSON", swiftSettings: strict),
         .target(name: "Bus", swiftSettings: strict),
         .target(name: "YAML", swiftSettings: strict),
-        .target(name: "SuperBotConfig", dependencies: ["YAML", "JSON", "SystemKit"], swiftSettings: strict),
+        // Cron expressions, TZif time zones, trading hours and the scheduler's state machine: pure, no clock.
+        .target(name: "Schedule", dependencies: ["SystemKit"], swiftSettings: strict),
+        .target(
+            name: "SuperBotConfig", dependencies: ["YAML", "JSON", "SystemKit", "Schedule", "Bus"],
+            swiftSettings: strict),
         // trading.yaml: symbols, engines, exchange, simulator (on SuperBotConfig's YAML and validation helpers).
         .target(
             name: "TradingSettings", dependencies: ["SuperBotConfig", "YAML", "JSON", "SystemKit"],
@@ -28,12 +32,14 @@ let package = Package(
         .target(name: "SuperBotLog", dependencies: ["JSON", "SystemKit"], swiftSettings: strict),
         .target(
             name: "SuperBotDaemon",
-            dependencies: ["SystemKit", "JSON", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog"],
+            dependencies: [
+                "SystemKit", "JSON", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog", "Schedule",
+            ],
             swiftSettings: strict),
         .target(
             name: "SuperBotModule", dependencies: ["Bus", "JSON", "RPC", "SuperBotLog", "SystemKit"],
             swiftSettings: strict),
-        .target(name: "SuperBotCLI", dependencies: ["RPC", "JSON", "SystemKit"], swiftSettings: strict),
+        .target(name: "SuperBotCLI", dependencies: ["RPC", "JSON", "SystemKit", "Schedule"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["SystemKit"], swiftSettings: strict),
         .target(name: "MarketData", swiftSettings: strict),
         // What an engine needs of an exchange (the ExchangeAPI protocol, orders, fills, errors): no I/O.
@@ -81,6 +87,9 @@ let package = Package(
                 "SystemKit", "JSON", "YAML", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog",
                 "SuperBotCLI", "SuperBotDaemon",
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ScheduleTests", dependencies: ["Schedule", "SuperBotConfig", "SuperBotTesting", "SystemKit", "JSON"],
             swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "SuperBotTesting", "SystemKit"], swiftSettings: strict),
         .testTarget(

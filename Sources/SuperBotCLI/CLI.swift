@@ -20,6 +20,10 @@ public struct CLI {
           engines start|stop|restart SYMBOL
           trading positions|orders|balance
           trading reconcile [SYMBOL]    the books against the exchange account, checked now
+          schedule                      scheduled jobs: next fire times (UTC and local), last run; trading hours
+          schedule run NAME             run a job now
+          schedule next EXPR [--tz ZONE] [--after ISO8601] [-n N]
+                                        next fire times of a cron expression or HH:MM (no daemon needed)
           rpc METHOD [JSON]             call any method, print the raw result
           bus pub TOPIC [JSON]          publish one message (data defaults to null)
           bus sub PATTERN...            print matching messages as JSON lines until Ctrl-C
@@ -72,7 +76,7 @@ public struct CLI {
     static var commands: [any CLICommand.Type] {
         [
             StatusCommand.self, ControlCommand.self, ModuleCommand.self, DaemonCommand.self, LogsCommand.self,
-            EnginesCommand.self, TradingCommand.self, BusCommand.self, RPCCommand.self,
+            EnginesCommand.self, TradingCommand.self, ScheduleCommand.self, BusCommand.self, RPCCommand.self,
         ]
     }
 

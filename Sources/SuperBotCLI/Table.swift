@@ -68,6 +68,38 @@ enum Table {
                 })
     }
 
+    /// `scheduler.list`: one row per job (next fire time in its zone), then the trading hours.
+    static func schedule(_ result: JSON) -> String {
+        var rows = [["JOB", "SCHEDULE", "ACTION", "NEXT (LOCAL)", "LAST RUN", "RESULT"]]
+        for job in result["jobs"]?.arrayValue ?? [] {
+            let action = job["action"]
+            let target = action?["module"]?.stringValue ?? action?["topic"]?.stringValue ?? action?["method"]?.stringValue
+            rows.append([
+                job["name"]?.stringValue ?? "?",
+                "\(job["schedule"]?.stringValue ?? "?") \(job["timezone"]?.stringValue ?? "")",
+                (action?["type"]?.stringValue ?? "?") + (target.map { " \($0)" } ?? ""),
+                job["next"]?.arrayValue?.first?["local"]?.stringValue ?? "never",
+                job["last_run"]?.stringValue ?? "-",
+                (job["running"]?.boolValue == true ? "running" : job["last_result"]?.stringValue) ?? "-",
+            ])
+        }
+        var out = rows.count == 1 ? "no scheduled jobs" : render(rows)
+        if let t = result["trading_hours"], t != .null {
+            let edge = t["next_edge"]
+            out += "\n\ntrading hours: \(t["module"]?.stringValue ?? "?") \(t["window"]?.stringValue ?? "")"
+            out += " — \(t["open"]?.boolValue == true ? "open" : "closed")"
+            if let at = edge?["local"]?.stringValue {
+                out += "; \(edge?["opens"]?.boolValue == true ? "opens" : "closes") at \(at)"
+            }
+            if let o = t["override"], o != .null {
+                out += "\noperator override: \(o["module_wanted"]?.stringValue ?? "?") until \(o["until"]?.stringValue ?? "?")"
+            }
+        } else {
+            out += "\n\ntrading hours: off (schedule.trading_hours: false)"
+        }
+        return out
+    }
+
     static func orders(_ orders: [JSON]) -> String {
         var rows = [["SYMBOL", "SIDE", "STATUS", "QTY", "CLIENT ORDER ID", "ORDER ID"]]
         for o in orders {

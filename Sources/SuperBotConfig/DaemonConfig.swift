@@ -43,6 +43,7 @@ public struct DaemonConfig: Equatable, Sendable {
     public var ipc: IPC
     public var watchdog: Watchdog
     public var logging: Logging
+    public var schedule: ScheduleConfig
     public var document: JSON
 
     public func module(_ name: String) -> ModuleSpec? { modules.first { $0.name == name } }
@@ -80,7 +81,7 @@ public struct DaemonConfig: Equatable, Sendable {
         }
         let d = try MappingReader(
             daemonNode, file: file, path: "daemon",
-            allowed: ["modules", "autostart", "ipc", "watchdog", "logging", "run_dir"])
+            allowed: ["modules", "autostart", "ipc", "watchdog", "logging", "run_dir", "schedule"])
 
         let w = try d.child("watchdog", allowed: watchdogKeys)
         let watchdog = Watchdog(
@@ -166,10 +167,12 @@ public struct DaemonConfig: Equatable, Sendable {
             throw ConfigError(
                 file, node, "dependency cycle: \(cycle.joined(separator: " → ")); remove one depends_on entry")
         }
+        let schedule = try ScheduleConfig.parse(
+            try d.child("schedule", allowed: ScheduleConfig.keys), modules: modules)
         return DaemonConfig(
             file: file, baseDirectory: baseDirectory, runDirectory: try d.string("run_dir", default: ".superbot"),
             modules: modules, autostart: autostart, ipc: ipc, watchdog: watchdog, logging: logging,
-            document: ConfigDocument.json(root))
+            schedule: schedule, document: ConfigDocument.json(root))
     }
 
     struct PolicyDefaults {

@@ -1,3 +1,4 @@
+import SystemKit
 import YAML
 
 /// Reads one YAML mapping against a fixed set of keys, turning every mistake into a `ConfigError`.

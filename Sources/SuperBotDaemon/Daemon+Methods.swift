@@ -9,7 +9,10 @@ import SystemKit
 /// result or a JSON-RPC error that says what was wrong and what to do.
 extension Daemon {
     func makeMethodTable() -> MethodTable {
-        MethodTable([daemonMethods, moduleMethods, monitoringMethods, logsMethods, busMethods, rpcMethods, authMethods])
+        MethodTable([
+            daemonMethods, moduleMethods, monitoringMethods, logsMethods, busMethods, rpcMethods, authMethods,
+            schedulerMethods,
+        ])
     }
 
     var authMethods: MethodNamespace {
@@ -27,7 +30,7 @@ extension Daemon {
             return namespace.handler(request, connection, reply)
         }
         if namespace == nil, forwardIfRegistered(request, reply) { return }
-        let hint = SuperBotConfig.suggestion(for: request.method, in: methodTable.methods)
+        let hint = SystemKit.suggestion(for: request.method, in: methodTable.methods)
         var message = "Method not found: \(request.method)" + (hint.map { "; did you mean '\($0)'?" } ?? "")
         if namespace == nil, request.method.contains(".") {
             let served = registeredMethods.keys.sorted()
@@ -54,7 +57,7 @@ extension Daemon {
     }
 
     func unknownModule(_ name: String) -> RPCError {
-        let hint = SuperBotConfig.suggestion(for: name, in: Array(modules.keys)).map { "; did you mean '\($0)'?" } ?? ""
+        let hint = SystemKit.suggestion(for: name, in: Array(modules.keys)).map { "; did you mean '\($0)'?" } ?? ""
         return .notFound("no module named '\(name)'\(hint) (superbot-cli status lists them)")
     }
 }

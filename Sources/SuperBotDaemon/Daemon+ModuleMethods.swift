@@ -70,6 +70,7 @@ extension Daemon {
             }
         }
         let isStop = request.method == "module.stop"
+        let notes = names.compactMap { tradingOverrideNote(module: $0, open: !isStop) }
         let respond: () -> Void = { [unowned self] in
             let statuses = names.compactMap { self.modules[$0]?.statusJSON(detailed: false) }
             let failedOnes = names.compactMap { name -> String? in
@@ -79,13 +80,17 @@ extension Daemon {
                     ? nil : "\(name) is \(runner.state.rawValue)" + (runner.lifecycle.reason.map { " (\($0))" } ?? "")
             }
             if failedOnes.isEmpty {
-                reply(.success(["modules": .array(statuses)]))
+                reply(.success(["modules": .array(statuses), "notes": .array(notes.map { .string($0) })]))
             } else {
                 reply(.failure(.failed(failedOnes.joined(separator: "; "), data: ["modules": .array(statuses)])))
             }
         }
         guard waitForIt else {
-            return reply(.success(["modules": .array(names.compactMap { modules[$0]?.statusJSON(detailed: false) })]))
+            return reply(
+                .success([
+                    "modules": .array(names.compactMap { modules[$0]?.statusJSON(detailed: false) }),
+                    "notes": .array(notes.map { .string($0) }),
+                ]))
         }
         wait(for: names, stopping: isStop, timeout: timeout, then: respond) {
             reply(

@@ -12,6 +12,7 @@ extension Daemon {
             pendingRemoval.remove(runner.name)
             retire(runner.name)
         }
+        schedulerModuleChanged(runner)
         advanceQueues()
         if isShuttingDown && !finished && modules.values.allSatisfy({ !$0.state.hasProcess }) && queue.stops.isEmpty {
             finishShutdown()

@@ -61,6 +61,7 @@ extension Daemon {
         }
         enqueueStart(Array(graph.closure(of: toStart)))
         scheduleWatchdog(after: config.watchdog.checkInterval)
+        reloadScheduler()
         let result: JSON = [
             "changed": .array(changed.sorted().map { .string($0) }),
             "added": .array(added.sorted().map { .string($0) }),

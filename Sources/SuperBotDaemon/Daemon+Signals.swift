@@ -46,6 +46,7 @@ extension Daemon {
         logger.info("system.shutdown", ["modules": JSON(modules.values.filter { $0.state.hasProcess }.count)])
         bus.publish(topic: "system.shutdown", ["pid": JSON(getpid())])
         loop.cancel(watchdogTimer)
+        stopScheduler()
         queue.cancelStarts()
         for runner in modules.values where !runner.state.hasProcess { runner.stop() }
         enqueueStop(modules.values.filter { $0.state.hasProcess }.map(\.name))

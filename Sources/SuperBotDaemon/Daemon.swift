@@ -2,6 +2,7 @@ import Bus
 import Glibc
 import JSON
 import RPC
+import Schedule
 import SuperBotConfig
 import SuperBotLog
 import Supervision
@@ -51,6 +52,11 @@ public final class Daemon {
     let startedWall = Clock.wall()
     let startedMono = Clock.monotonic()
     var daemonCPU: (ticks: UInt64, at: Double)?
+    /// Cron jobs and trading hours (`Daemon+Scheduler`).
+    var scheduler = SchedulerCore(jobs: [], lastFires: [:], window: nil, now: 0)
+    var wallTimer: WallTimer?
+    /// Job runs in progress, by the module they run.
+    var jobRuns: [String: JobRun] = [:]
 
     init(config: DaemonConfig, configPath: String) throws {
         self.config = config
@@ -103,8 +109,10 @@ public final class Daemon {
             ])
         scheduleWatchdog(after: min(1, config.watchdog.checkInterval))
         for name in graph.startOrder() where modules[name]!.adoptIfRunning() { metrics.adopted += 1 }
-        let wanted = config.autostart.filter { !state.operatorStopped.contains($0) }
+        let closed = closedByTradingHours(now: Daemon.now())
+        let wanted = config.autostart.filter { !state.operatorStopped.contains($0) && !closed.contains($0) }
         enqueueStart(Array(graph.closure(of: wanted)))
+        startScheduler()
         logger.info("system.ready", ["modules": JSON(modules.count), "autostart": .array(wanted.map { .string($0) })])
         bus.publish(
             topic: "system.ready",

@@ -28,6 +28,8 @@ final class ModuleRunner {
     var pendingRestartAttempt: Int?
     var lastHeartbeat = 0.0
     var heartbeatTimer: EventLoop.TimerID?
+    /// Arguments after the configured ones for the next spawns: a scheduled run-once job's (`run`).
+    var runArguments: [String] = []
 
     enum CountedEvent { case spawn, spawnFailure, healthCheckFailure }
 
@@ -218,7 +220,7 @@ final class ModuleRunner {
         let argv: [String]
         if spec.shell {
             executable = "/bin/sh"
-            argv = ["sh", "-c", spec.command, name] + spec.args
+            argv = ["sh", "-c", spec.command, name] + spec.args + runArguments
         } else {
             let found = Spawner.resolveExecutable(
                 spec.command, base: base, searchPath: Environment.get("PATH"), siblingsFirst: spec.kind == .executable)
@@ -229,7 +231,7 @@ final class ModuleRunner {
                         ? FileSystem.resolve(spec.command, against: base) : "next to superbot and on PATH")
             }
             executable = found
-            argv = [spec.command] + spec.args
+            argv = [spec.command] + spec.args + runArguments
         }
         let cwd = spec.cwd.map { FileSystem.resolve($0, against: base) } ?? (base == "." ? nil : base)
         return SpawnRequest(

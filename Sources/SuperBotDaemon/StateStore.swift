@@ -1,24 +1,63 @@
 import JSON
 import SystemKit
 
-/// `.superbot/state.json`: what must outlive the daemon — which modules an operator stopped.
+/// `.superbot/state.json`: what must outlive the daemon — which modules an operator stopped, and
+/// each scheduled job's last fire time and result (for `catch_up` and `scheduler.list`).
 struct StateStore {
+    /// One job's record. `since` is when the daemon first scheduled it: the start of the window a
+    /// catch-up looks back over when the job has never fired.
+    struct JobRecord: Equatable {
+        var since: Int64
+        var lastFire: Int64?
+        var lastRun: Double?
+        var result: String?
+        var detail: String?
+    }
+
     let path: String
     private(set) var operatorStopped: Set<String> = []
+    private(set) var jobs: [String: JobRecord] = [:]
 
     init(path: String) {
         self.path = path
-        if let bytes = try? FileSystem.readFile(path), let json = try? JSON.parse(bytes),
-            let names = json["operator_stopped"]?.arrayValue
-        {
+        guard let bytes = try? FileSystem.readFile(path), let json = try? JSON.parse(bytes) else { return }
+        if let names = json["operator_stopped"]?.arrayValue {
             operatorStopped = Set(names.compactMap(\.stringValue))
+        }
+        for (name, value) in json["scheduler"]?.objectValue ?? [:] {
+            guard let since = value["since"]?.int64Value else { continue }
+            jobs[name] = JobRecord(
+                since: since, lastFire: value["last_fire"]?.int64Value, lastRun: value["last_run"]?.doubleValue,
+                result: value["result"]?.stringValue, detail: value["detail"]?.stringValue)
         }
     }
 
     mutating func setStopped(_ name: String, _ stopped: Bool) {
         let changed = stopped ? operatorStopped.insert(name).inserted : operatorStopped.remove(name) != nil
-        guard changed else { return }
-        let json: JSON = ["operator_stopped": .array(operatorStopped.sorted().map { .string($0) })]
+        if changed { save() }
+    }
+
+    mutating func updateJob(_ name: String, now: Int64, _ change: (inout JobRecord) -> Void) {
+        var record = jobs[name] ?? JobRecord(since: now)
+        change(&record)
+        guard record != jobs[name] else { return }
+        jobs[name] = record
+        save()
+    }
+
+    private func save() {
+        var scheduler: [String: JSON] = [:]
+        for (name, r) in jobs {
+            var entry: [String: JSON] = ["since": .integer(r.since)]
+            if let v = r.lastFire { entry["last_fire"] = .integer(v) }
+            if let v = r.lastRun { entry["last_run"] = JSON(v) }
+            if let v = r.result { entry["result"] = .string(v) }
+            if let v = r.detail { entry["detail"] = .string(v) }
+            scheduler[name] = .object(entry)
+        }
+        let json: JSON = [
+            "operator_stopped": .array(operatorStopped.sorted().map { .string($0) }), "scheduler": .object(scheduler),
+        ]
         try? FileSystem.writeAtomically(path, json.serializedBytes() + [0x0A])
     }
 }

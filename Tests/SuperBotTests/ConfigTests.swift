@@ -1,4 +1,5 @@
 import JSON
+import SystemKit
 import Testing
 
 @testable import SuperBotConfig

@@ -22,6 +22,13 @@ int sb_pidfd_open(pid_t pid);
 /// A non-blocking, close-on-exec eventfd: how another thread wakes an event loop.
 int sb_eventfd(void);
 int sb_set_child_subreaper(void);
+/// A non-blocking, close-on-exec timerfd on CLOCK_REALTIME.
+int sb_wall_timerfd(void);
+/// Arms it for the absolute wall-clock time `seconds.nanos` (0 disarms), with
+/// TFD_TIMER_CANCEL_ON_SET so that setting the clock wakes the reader too.
+int sb_wall_timerfd_arm(int fd, int64_t seconds, long nanos);
+/// Reads the timerfd: 1 expired, 0 nothing yet, 2 the clock was set (ECANCELED), -1 error.
+int sb_wall_timerfd_read(int fd);
 /// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC; -1 when nothing is pending.
 int sb_accept_nonblocking(int listener);
 /// Peer credentials of a Unix socket (SO_PEERCRED).

@@ -21,9 +21,9 @@ struct ControlCommand: CLICommand {
         do {
             let result = try session.call("module.\(verb)", params)
             session.show(result) { result in
-                (result["modules"]?.arrayValue ?? []).map {
+                ((result["modules"]?.arrayValue ?? []).map {
                     "\($0["name"]?.stringValue ?? "?"): \($0["state"]?.stringValue ?? "?")"
-                }
+                } + (result["notes"]?.arrayValue ?? []).compactMap(\.stringValue))
                 .joined(separator: "\n")
             }
             return .ok
