@@ -1,5 +1,5 @@
 # SuperBot: `make run` starts the whole system on config/, `make test` runs every test.
-.PHONY: build run test test-unit test-integration lint format bench clean
+.PHONY: build run test test-deps test-unit test-integration lint format bench clean
 
 build:
 	swift build -c release --static-swift-stdlib
@@ -9,9 +9,17 @@ run:
 
 # One test at a time: tests that block on sockets would otherwise starve the cooperative pool
 # (2 threads here) that the async engine tests time their heartbeats on.
-test:
+test: test-deps
 	swift build --build-tests
 	swift test --skip-build --no-parallel
+
+# What tests use besides the toolchain: croniter (PyPI) for the scheduler's differential test.
+test-deps: .build/test-venv/.croniter
+
+.build/test-venv/.croniter:
+	python3 -m venv .build/test-venv
+	.build/test-venv/bin/pip install -q "croniter==6.2.4"
+	touch $@
 
 # Tests that drive libraries in-process (no daemon, no spawned binaries).
 test-unit:
@@ -33,6 +41,7 @@ bench: build
 	bash Tests/bench/supervisor-bench.sh
 	bash Tests/bench/bus-bench.sh
 	bash Tests/bench/trading-bench.sh
+	bash Tests/bench/schedule-bench.sh
 
 clean:
 	rm -rf .build .superbot logs

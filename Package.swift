@@ -89,8 +89,9 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "ScheduleTests", dependencies: ["Schedule", "SuperBotConfig", "SuperBotTesting", "SystemKit", "JSON"],
-            swiftSettings: strict),
+            name: "ScheduleTests",
+            dependencies: ["Schedule", "SuperBotConfig", "SuperBotTesting", "SystemKit", "JSON"],
+            exclude: ["croniter_oracle.py"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "SuperBotTesting", "SystemKit"], swiftSettings: strict),
         .testTarget(
             name: "TradingTests",

@@ -33,7 +33,9 @@ public struct CronExpression: Equatable, Hashable, Sendable, CustomStringConvert
         hourStar = false
         dayOfMonthStar = true
         dayOfWeekStar = weekdays.isEmpty
-        self.source = source ?? "\(minute) \(hour) * * \(weekdays.isEmpty ? "*" : weekdays.sorted().map(String.init).joined(separator: ","))"
+        self.source =
+            source
+            ?? "\(minute) \(hour) * * \(weekdays.isEmpty ? "*" : weekdays.sorted().map(String.init).joined(separator: ","))"
     }
 
     static let aliases: [String: String] = [
@@ -45,7 +47,8 @@ public struct CronExpression: Equatable, Hashable, Sendable, CustomStringConvert
     public init(parsing text: String) throws {
         let trimmed = text.trimmingSpaces
         if trimmed.contains(":") && !trimmed.contains(" ") {
-            let (hour, minute) = try CronExpression.timeOfDay(trimmed, column: text.prefix { $0 == " " || $0 == "\t" }.count + 1)
+            let (hour, minute) = try CronExpression.timeOfDay(
+                trimmed, column: text.prefix { $0 == " " || $0 == "\t" }.count + 1)
             self.init(hour: hour, minute: minute, source: trimmed)
             return
         }
@@ -101,7 +104,9 @@ public struct CronExpression: Equatable, Hashable, Sendable, CustomStringConvert
         if dayOfWeekStar && !dayOfMonthStar {
             let possible = (1...12).contains { month in
                 months & (1 << UInt16(month)) != 0
-                    && (1...CivilCalendar.daysIn(month: month, year: 2000)).contains { daysOfMonth & (1 << UInt32($0)) != 0 }
+                    && (1...CivilCalendar.daysIn(month: month, year: 2000)).contains {
+                        daysOfMonth & (1 << UInt32($0)) != 0
+                    }
             }
             if !possible {
                 throw CronError(
@@ -162,7 +167,9 @@ public struct CronExpression: Equatable, Hashable, Sendable, CustomStringConvert
             let seconds = Int(t - dayStart)
             let h = seconds / 3600
             if hours & (1 << UInt32(h)) == 0 {
-                t = Self.nextBit(UInt64(hours), after: h, max: 23).map { dayStart + Int64($0 * 3600) } ?? dayStart + 86_400
+                t =
+                    Self.nextBit(UInt64(hours), after: h, max: 23).map { dayStart + Int64($0 * 3600) } ?? dayStart
+                    + 86_400
                 continue
             }
             let minute = seconds % 3600 / 60
@@ -194,7 +201,9 @@ public struct CronExpression: Equatable, Hashable, Sendable, CustomStringConvert
             let seconds = Int(t - dayStart)
             let h = seconds / 3600
             if hours & (1 << UInt32(h)) == 0 {
-                t = Self.previousBit(UInt64(hours), before: h).map { dayStart + Int64($0 * 3600 + 59 * 60) } ?? dayStart - 60
+                t =
+                    Self.previousBit(UInt64(hours), before: h).map { dayStart + Int64($0 * 3600 + 59 * 60) } ?? dayStart
+                    - 60
                 continue
             }
             let minute = seconds % 3600 / 60

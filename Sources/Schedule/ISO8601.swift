@@ -8,7 +8,8 @@ public enum ISO8601 {
         let sign = offset < 0 ? "-" : "+"
         let minutes = abs(offset) / 60
         func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return CivilTime(seconds: instant + Int64(offset)).description + "\(sign)\(pad(minutes / 60)):\(pad(minutes % 60))"
+        return CivilTime(seconds: instant + Int64(offset)).description
+            + "\(sign)\(pad(minutes / 60)):\(pad(minutes % 60))"
     }
 
     public struct ParseError: Error, CustomStringConvertible {

@@ -14,7 +14,9 @@ public struct TradingWindow: Equatable, Sendable {
         a.module == b.module && a.opens == b.opens && a.closes == b.closes
     }
 
-    public init(module: String, start: (hour: Int, minute: Int), stop: (hour: Int, minute: Int), days: Set<Int>, zone: ZoneInfo) {
+    public init(
+        module: String, start: (hour: Int, minute: Int), stop: (hour: Int, minute: Int), days: Set<Int>, zone: ZoneInfo
+    ) {
         self.module = module
         self.start = start
         self.stop = stop
@@ -51,6 +53,7 @@ public struct TradingWindow: Equatable, Sendable {
         func hm(_ t: (hour: Int, minute: Int)) -> String {
             (t.hour < 10 ? "0" : "") + "\(t.hour):" + (t.minute < 10 ? "0" : "") + "\(t.minute)"
         }
-        return "\(hm(start))–\(hm(stop)) \(opens.zone.name) on days \(days.sorted().map(String.init).joined(separator: ","))"
+        return
+            "\(hm(start))–\(hm(stop)) \(opens.zone.name) on days \(days.sorted().map(String.init).joined(separator: ","))"
     }
 }

@@ -73,7 +73,8 @@ enum Table {
         var rows = [["JOB", "SCHEDULE", "ACTION", "NEXT (LOCAL)", "LAST RUN", "RESULT"]]
         for job in result["jobs"]?.arrayValue ?? [] {
             let action = job["action"]
-            let target = action?["module"]?.stringValue ?? action?["topic"]?.stringValue ?? action?["method"]?.stringValue
+            let target =
+                action?["module"]?.stringValue ?? action?["topic"]?.stringValue ?? action?["method"]?.stringValue
             rows.append([
                 job["name"]?.stringValue ?? "?",
                 "\(job["schedule"]?.stringValue ?? "?") \(job["timezone"]?.stringValue ?? "")",
@@ -92,7 +93,8 @@ enum Table {
                 out += "; \(edge?["opens"]?.boolValue == true ? "opens" : "closes") at \(at)"
             }
             if let o = t["override"], o != .null {
-                out += "\noperator override: \(o["module_wanted"]?.stringValue ?? "?") until \(o["until"]?.stringValue ?? "?")"
+                out +=
+                    "\noperator override: \(o["module_wanted"]?.stringValue ?? "?") until \(o["until"]?.stringValue ?? "?")"
             }
         } else {
             out += "\n\ntrading hours: off (schedule.trading_hours: false)"

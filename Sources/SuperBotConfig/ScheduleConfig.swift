@@ -121,7 +121,8 @@ public struct ScheduleConfig: Equatable, Sendable {
         if try backtest.bool("enabled", default: false) {
             let target = try module(backtest, "module", default: "backtest")
             try requireRunOnce(target, backtest, "module")
-            let args = ["--strategy", try backtest.string("strategy", default: "default")] + (try backtest.stringList("args"))
+            let args =
+                ["--strategy", try backtest.string("strategy", default: "default")] + (try backtest.stringList("args"))
             jobs.append(
                 Job(
                     name: "daily_backtest",
@@ -151,7 +152,8 @@ public struct ScheduleConfig: Equatable, Sendable {
                 let name = pair.key.scalarText ?? ""
                 guard DaemonConfig.isValidName(name) else {
                     throw ConfigError(
-                        s.file, pair.key, "job name '\(name)' must be letters, digits, '-' or '_' (it names a bus topic)")
+                        s.file, pair.key,
+                        "job name '\(name)' must be letters, digits, '-' or '_' (it names a bus topic)")
                 }
                 guard !jobs.contains(where: { $0.name == name }) else {
                     throw ConfigError(s.file, pair.key, "job name '\(name)' is used twice")
@@ -205,10 +207,12 @@ public struct ScheduleConfig: Equatable, Sendable {
                 }
                 jobs.append(
                     Job(
-                        name: name, schedule: CronSchedule(expression, zone: try zone(j, "timezone", default: defaultZone)),
+                        name: name,
+                        schedule: CronSchedule(expression, zone: try zone(j, "timezone", default: defaultZone)),
                         action: action, catchUp: try j.bool("catch_up", default: false),
                         overlap: SchedulerCore.Overlap(
-                            rawValue: try j.oneOf("overlap", SchedulerCore.Overlap.allCases.map(\.rawValue), default: "skip"))!))
+                            rawValue: try j.oneOf(
+                                "overlap", SchedulerCore.Overlap.allCases.map(\.rawValue), default: "skip"))!))
             }
         }
         return ScheduleConfig(zone: defaultZone, tradingWindow: window, jobs: jobs)
@@ -218,7 +222,8 @@ public struct ScheduleConfig: Equatable, Sendable {
         guard spec.restart == .never else {
             throw reader.error(
                 key,
-                "runs module '\(spec.name)' once, so that module needs 'restart: never' (it has '\(spec.restart.rawValue)')")
+                "runs module '\(spec.name)' once, so that module needs 'restart: never' (it has '\(spec.restart.rawValue)')"
+            )
         }
     }
 

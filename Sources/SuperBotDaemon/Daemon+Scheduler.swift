@@ -65,7 +65,8 @@ extension Daemon {
         let now = Daemon.now()
         for job in config.schedule.jobs { state.updateJob(job.name, now: now) { _ in } }
         perform(
-            scheduler.update(jobs: config.schedule.jobs.map(\.coreJob), window: config.schedule.tradingWindow, now: now))
+            scheduler.update(jobs: config.schedule.jobs.map(\.coreJob), window: config.schedule.tradingWindow, now: now)
+        )
         armScheduler()
     }
 
@@ -83,7 +84,10 @@ extension Daemon {
         if case .clockChanged = wake {
             logger.warning(
                 "the wall clock was set; fire times are checked again",
-                ["now": .string(ISO8601.utc(Daemon.now())), "next": scheduler.nextWake.map { .string(ISO8601.utc($0)) } ?? .null])
+                [
+                    "now": .string(ISO8601.utc(Daemon.now())),
+                    "next": scheduler.nextWake.map { .string(ISO8601.utc($0)) } ?? .null,
+                ])
         }
         perform(scheduler.advance(now: Daemon.now()))
         armScheduler()
@@ -134,7 +138,8 @@ extension Daemon {
             runner.restart()
         case .skip(let name, let fireTime, let why):
             logger.info(
-                "scheduler job skipped", ["job": .string(name), "fire_time": .string(ISO8601.utc(fireTime)), "why": .string(why)])
+                "scheduler job skipped",
+                ["job": .string(name), "fire_time": .string(ISO8601.utc(fireTime)), "why": .string(why)])
             publishJob(name, "skipped", ["fire_time": .string(ISO8601.utc(fireTime)), "why": .string(why)])
         case .missed(let name, let count, let first, let last):
             let fields: [String: JSON] = [
@@ -150,7 +155,10 @@ extension Daemon {
                 "module": .string(window.module), "open": .bool(open), "window": .string(window.description),
                 "edge": edge.map { .string(ISO8601.utc($0)) } ?? .null,
             ]
-            logger.info(open ? "trading hours: window open, starting the trading module" : "trading hours: window closed, stopping the trading module", fields)
+            logger.info(
+                open
+                    ? "trading hours: window open, starting the trading module"
+                    : "trading hours: window closed, stopping the trading module", fields)
             bus.publish(topic: "scheduler.trading", .object(fields), source: "scheduler")
             if open {
                 state.setStopped(window.module, false)
@@ -192,7 +200,8 @@ extension Daemon {
                 payload = .object(fields)
             }
             let delivered = bus.publish(topic: topic, payload, source: "scheduler")
-            finishJob(name, ok: true, detail: "published \(topic) to \(delivered) subscriber\(delivered == 1 ? "" : "s")")
+            finishJob(
+                name, ok: true, detail: "published \(topic) to \(delivered) subscriber\(delivered == 1 ? "" : "s")")
         case .call(let method, let params):
             let connection = Connection(
                 id: -1, fd: -1, isTCP: false, maxMessageBytes: config.ipc.maxMessageBytes, authenticated: true,

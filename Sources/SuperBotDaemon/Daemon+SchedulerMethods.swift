@@ -20,12 +20,15 @@ extension Daemon {
                 else {
                     let names = config.schedule.jobs.map(\.name)
                     let hint = suggestion(for: name, in: names).map { "; did you mean '\($0)'?" } ?? ""
-                    return reply(.failure(.notFound("no scheduled job named '\(name)'\(hint) (superbot-cli schedule lists them)")))
+                    return reply(
+                        .failure(
+                            .notFound("no scheduled job named '\(name)'\(hint) (superbot-cli schedule lists them)")))
                 }
                 perform(action)
                 armScheduler()
                 switch action {
-                case .skip(_, _, let why): reply(.success(["job": .string(name), "status": "skipped", "why": .string(why)]))
+                case .skip(_, _, let why):
+                    reply(.success(["job": .string(name), "status": "skipped", "why": .string(why)]))
                 default: reply(.success(["job": .string(name), "status": "started"]))
                 }
             }

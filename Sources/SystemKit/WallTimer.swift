@@ -13,7 +13,7 @@ public final class WallTimer {
     }
 
     private let fd: Int32
-    private unowned let loop: EventLoop
+    private let loop: EventLoop
 
     public init(loop: EventLoop, handler: @escaping (Wake) -> Void) throws {
         fd = sb_wall_timerfd()

@@ -29,9 +29,15 @@ struct DSTTests {
 
     @Test func berlinBothWays() throws {
         let fixed = try schedule("0 2 * * *", "Europe/Berlin")
-        #expect(nextLocal(fixed, after: "2026-03-28T12:00:00Z", 2) == ["2026-03-29T03:00:00+02:00", "2026-03-30T02:00:00+02:00"])
+        #expect(
+            nextLocal(fixed, after: "2026-03-28T12:00:00Z", 2) == [
+                "2026-03-29T03:00:00+02:00", "2026-03-30T02:00:00+02:00",
+            ])
         let twoThirty = try schedule("30 2 * * *", "Europe/Berlin")
-        #expect(nextLocal(twoThirty, after: "2026-10-24T12:00:00Z", 2) == ["2026-10-25T02:30:00+02:00", "2026-10-26T02:30:00+01:00"])
+        #expect(
+            nextLocal(twoThirty, after: "2026-10-24T12:00:00Z", 2) == [
+                "2026-10-25T02:30:00+02:00", "2026-10-26T02:30:00+01:00",
+            ])
         let quarter = try schedule("*/15 2 * * *", "Europe/Berlin")
         #expect(
             nextLocal(quarter, after: "2026-10-24T23:50:00Z", 9) == [
@@ -41,23 +47,41 @@ struct DSTTests {
             ])
         // A fixed-time job with several times in the skipped hour still runs once at the jump.
         let several = try schedule("0,30 2 * * *", "Europe/Berlin")
-        #expect(nextLocal(several, after: "2026-03-28T23:00:00Z", 2) == ["2026-03-29T03:00:00+02:00", "2026-03-30T02:00:00+02:00"])
+        #expect(
+            nextLocal(several, after: "2026-03-28T23:00:00Z", 2) == [
+                "2026-03-29T03:00:00+02:00", "2026-03-30T02:00:00+02:00",
+            ])
     }
 
     @Test func sydneySouthernHemisphere() throws {
         let fixed = try schedule("30 2 * * *", "Australia/Sydney")
-        #expect(nextLocal(fixed, after: "2026-10-03T00:00:00Z", 2) == ["2026-10-04T03:00:00+11:00", "2026-10-05T02:30:00+11:00"])
-        #expect(nextLocal(fixed, after: "2026-04-04T00:00:00Z", 2) == ["2026-04-05T02:30:00+11:00", "2026-04-06T02:30:00+10:00"])
+        #expect(
+            nextLocal(fixed, after: "2026-10-03T00:00:00Z", 2) == [
+                "2026-10-04T03:00:00+11:00", "2026-10-05T02:30:00+11:00",
+            ])
+        #expect(
+            nextLocal(fixed, after: "2026-04-04T00:00:00Z", 2) == [
+                "2026-04-05T02:30:00+11:00", "2026-04-06T02:30:00+10:00",
+            ])
     }
 
     @Test func istanbulHasNoDSTSince2016AndUTCNever() throws {
         let nine = try schedule("0 9 * * *", "Europe/Istanbul")
-        #expect(nextLocal(nine, after: "2026-03-28T00:00:00Z", 2) == ["2026-03-28T09:00:00+03:00", "2026-03-29T09:00:00+03:00"])
+        #expect(
+            nextLocal(nine, after: "2026-03-28T00:00:00Z", 2) == [
+                "2026-03-28T09:00:00+03:00", "2026-03-29T09:00:00+03:00",
+            ])
         // 2015: Turkey still changed clocks (Sunday 29 March, 03:00 → 04:00).
         let three = try schedule("30 3 * * *", "Europe/Istanbul")
-        #expect(nextLocal(three, after: "2015-03-28T12:00:00Z", 2) == ["2015-03-29T04:00:00+03:00", "2015-03-30T03:30:00+03:00"])
+        #expect(
+            nextLocal(three, after: "2015-03-28T12:00:00Z", 2) == [
+                "2015-03-29T04:00:00+03:00", "2015-03-30T03:30:00+03:00",
+            ])
         let utc = try schedule("0 0 29 2 *", "UTC")
-        #expect(nextLocal(utc, after: "2026-01-01T00:00:00Z", 2) == ["2028-02-29T00:00:00+00:00", "2032-02-29T00:00:00+00:00"])
+        #expect(
+            nextLocal(utc, after: "2026-01-01T00:00:00Z", 2) == [
+                "2028-02-29T00:00:00+00:00", "2032-02-29T00:00:00+00:00",
+            ])
     }
 
     /// `previous(before:)` walks back through the same fire times `next(after:)` walks forward.
@@ -67,7 +91,9 @@ struct DSTTests {
             let s = try schedule(expression, zoneName)
             let forward = s.upcoming(after: at("2026-01-01T00:00:00Z"), count: 400)
             for i in forward.indices.dropFirst() {
-                #expect(s.previous(before: forward[i]) == forward[i - 1], "\(zoneName) \(expression) at \(ISO8601.utc(forward[i]))")
+                #expect(
+                    s.previous(before: forward[i]) == forward[i - 1],
+                    "\(zoneName) \(expression) at \(ISO8601.utc(forward[i]))")
             }
         }
     }
@@ -81,6 +107,9 @@ struct DSTTests {
             ])
         // A field written with '*' (even */2) counts as unrestricted, so this one is ANDed.
         let both = try schedule("0 0 */2 * 5", "UTC")
-        #expect(nextLocal(both, after: "2026-02-01T00:00:00Z", 2) == ["2026-02-13T00:00:00+00:00", "2026-02-27T00:00:00+00:00"])
+        #expect(
+            nextLocal(both, after: "2026-02-01T00:00:00Z", 2) == [
+                "2026-02-13T00:00:00+00:00", "2026-02-27T00:00:00+00:00",
+            ])
     }
 }

@@ -1,7 +1,7 @@
 import Glibc
 import Schedule
-import SystemKit
 import SuperBotTesting
+import SystemKit
 import Testing
 
 /// Our TZif reader against the system's own `zdump`, and against damaged files.
@@ -15,7 +15,8 @@ struct ZoneInfoTests {
         let lines = try run("/usr/bin/zdump", ["-v", "-c", "1900,2100", name])
         var checked = 0
         for line in lines.split(separator: "\n") {
-            guard let utc = Self.zdumpUTC(line), let gmtoff = line.split(separator: " ").last?.split(separator: "=").last,
+            guard let utc = Self.zdumpUTC(line),
+                let gmtoff = line.split(separator: " ").last?.split(separator: "=").last,
                 let expected = Int(gmtoff)
             else { continue }
             #expect(z.offset(at: utc) == expected, "\(name) at \(ISO8601.utc(utc)): \(line)")
@@ -56,7 +57,9 @@ struct ZoneInfoTests {
         for length in 0..<bytes.count {
             _ = try? ZoneInfo(name: "x", tzif: Array(bytes[0..<length]))
         }
-        #expect(throws: ZoneInfo.FormatError.self) { try ZoneInfo(name: "x", tzif: Array(bytes[0..<(bytes.count / 2)])) }
+        #expect(throws: ZoneInfo.FormatError.self) {
+            try ZoneInfo(name: "x", tzif: Array(bytes[0..<(bytes.count / 2)]))
+        }
         var rng = SplitMix(seed: 3)
         for _ in 0..<3000 {
             var mutated = bytes

@@ -42,7 +42,8 @@ struct ScheduleCommand: CLICommand {
                     }
                 default:
                     guard expression == nil else {
-                        throw UsageError("give the expression as one argument, quoted: schedule next '*/15 9-17 * * 1-5'")
+                        throw UsageError(
+                            "give the expression as one argument, quoted: schedule next '*/15 9-17 * * 1-5'")
                     }
                     expression = arg
                 }
