@@ -35,8 +35,8 @@ struct ScheduleCommand: CLICommand {
                     } else if arg == "--after" {
                         after = value
                     } else {
-                        guard let n = Int(value), (1...10_000).contains(n) else {
-                            throw UsageError("-n needs a count between 1 and 10000")
+                        guard let n = Int(value), (1...1_000_000).contains(n) else {
+                            throw UsageError("-n needs a count between 1 and 1000000")
                         }
                         count = n
                     }
