@@ -199,6 +199,10 @@ public struct ScheduleConfig: Equatable, Sendable {
                     guard let method = try j.optionalString("method"), method.contains(".") else {
                         throw j.error("method", "is required for action 'call' (a method name like module.restart)")
                     }
+                    guard !["bus.subscribe", "logs.stream", "auth.login"].contains(method) else {
+                        throw j.error(
+                            "method", "cannot be '\(method)' (a job has no connection to stream to)")
+                    }
                     let params = j.value("params").map(ConfigDocument.json) ?? .object([:])
                     guard params.objectValue != nil || params.arrayValue != nil else {
                         throw j.error("params", "must be a mapping or a list (JSON-RPC params)")

@@ -20,9 +20,9 @@ extension Daemon {
 
     func startScheduler() {
         let now = Daemon.now()
+        state.registerJobs(config.schedule.jobs.map(\.name), now: now)
         var lastFires: [String: Int64] = [:]
         for job in config.schedule.jobs {
-            state.updateJob(job.name, now: now) { _ in }
             let record = state.jobs[job.name]!
             lastFires[job.name] = record.lastFire ?? record.since
         }
@@ -63,7 +63,7 @@ extension Daemon {
 
     func reloadScheduler() {
         let now = Daemon.now()
-        for job in config.schedule.jobs { state.updateJob(job.name, now: now) { _ in } }
+        state.registerJobs(config.schedule.jobs.map(\.name), now: now)
         perform(
             scheduler.update(jobs: config.schedule.jobs.map(\.coreJob), window: config.schedule.tradingWindow, now: now)
         )

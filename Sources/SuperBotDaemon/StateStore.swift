@@ -37,6 +37,14 @@ struct StateStore {
         if changed { save() }
     }
 
+    /// Records jobs seen for the first time (one write for all of them).
+    mutating func registerJobs(_ names: [String], now: Int64) {
+        let new = names.filter { jobs[$0] == nil }
+        guard !new.isEmpty else { return }
+        for name in new { jobs[name] = JobRecord(since: now) }
+        save()
+    }
+
     mutating func updateJob(_ name: String, now: Int64, _ change: (inout JobRecord) -> Void) {
         var record = jobs[name] ?? JobRecord(since: now)
         change(&record)

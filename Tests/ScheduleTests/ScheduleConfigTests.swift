@@ -83,6 +83,9 @@ struct ScheduleConfigTests {
         #expect(
             error("    jobs:\n      x: {cron: \"* * * * *\", action: publish, topic: a.b, catchup: true}\n").contains(
                 "did you mean 'catch_up'?"))
+        #expect(
+            error("    jobs:\n      x: {cron: \"* * * * *\", action: call, method: logs.stream}\n").contains(
+                "cannot be 'logs.stream'"))
         #expect(error("    trading_hours: true\n    trading_days: [0]\n").contains("ISO weekdays 1 (Monday)"))
         #expect(error("    trading_hours: true\n    trading_start: \"9h\"\n").contains("HH:MM"))
         #expect(
