@@ -22,8 +22,9 @@ public struct CLI {
           trading reconcile [SYMBOL]    the books against the exchange account, checked now
           schedule                      scheduled jobs: next fire times (UTC and local), last run; trading hours
           schedule run NAME             run a job now
-          schedule next EXPR [--tz ZONE] [--after ISO8601] [-n N]
-                                        next fire times of a cron expression or HH:MM (no daemon needed)
+          schedule next EXPR [--tz ZONE] [--after ISO8601] [-n N] [--last]
+                                        next fire times of a cron expression or HH:MM (no daemon needed);
+                                        --last prints only the Nth
           rpc METHOD [JSON]             call any method, print the raw result
           bus pub TOPIC [JSON]          publish one message (data defaults to null)
           bus sub PATTERN...            print matching messages as JSON lines until Ctrl-C

@@ -9,12 +9,13 @@ struct ScheduleCommand: CLICommand {
     enum What {
         case list
         case run(String)
-        case next(expression: String, zone: String, after: String?, count: Int)
+        case next(expression: String, zone: String, after: String?, count: Int, lastOnly: Bool)
     }
     let what: What
 
     init(verb: String, arguments: [String]) throws(UsageError) {
-        let usage = "usage: schedule | schedule run NAME | schedule next EXPR [--tz ZONE] [--after ISO8601] [-n N]"
+        let usage =
+            "usage: schedule | schedule run NAME | schedule next EXPR [--tz ZONE] [--after ISO8601] [-n N] [--last]"
         switch arguments.first {
         case nil: what = .list
         case "run":
@@ -26,8 +27,10 @@ struct ScheduleCommand: CLICommand {
             var zone = "UTC"
             var after: String?
             var count = 5
+            var lastOnly = false
             while let arg = rest.popFirst() {
                 switch arg {
+                case "--last": lastOnly = true
                 case "--tz", "--after", "-n":
                     guard let value = rest.popFirst() else { throw UsageError("\(arg) needs a value") }
                     if arg == "--tz" {
@@ -35,8 +38,8 @@ struct ScheduleCommand: CLICommand {
                     } else if arg == "--after" {
                         after = value
                     } else {
-                        guard let n = Int(value), (1...1_000_000).contains(n) else {
-                            throw UsageError("-n needs a count between 1 and 1000000")
+                        guard let n = Int(value), (1...10_000_000).contains(n) else {
+                            throw UsageError("-n needs a count between 1 and 10000000")
                         }
                         count = n
                     }
@@ -49,7 +52,7 @@ struct ScheduleCommand: CLICommand {
                 }
             }
             guard let expression else { throw UsageError(usage) }
-            what = .next(expression: expression, zone: zone, after: after, count: count)
+            what = .next(expression: expression, zone: zone, after: after, count: count, lastOnly: lastOnly)
         default: throw UsageError(usage)
         }
     }
@@ -64,14 +67,17 @@ struct ScheduleCommand: CLICommand {
             session.show(result) { r in
                 "\(name): \(r["status"]?.stringValue ?? "?")" + (r["why"]?.stringValue.map { " (\($0))" } ?? "")
             }
-        case .next(let text, let zoneName, let after, let count):
-            return evaluate(text, zoneName: zoneName, after: after, count: count, json: session.json)
+        case .next(let text, let zoneName, let after, let count, let lastOnly):
+            return evaluate(
+                text, zoneName: zoneName, after: after, count: count, lastOnly: lastOnly, json: session.json)
         }
         return .ok
     }
 
     /// Invalid input exits 2 with the error, as a usage error does.
-    func evaluate(_ text: String, zoneName: String, after: String?, count: Int, json: Bool) -> ExitCode {
+    func evaluate(_ text: String, zoneName: String, after: String?, count: Int, lastOnly: Bool, json: Bool)
+        -> ExitCode
+    {
         let zone: ZoneInfo
         let expression: CronExpression
         let start: Int64
@@ -83,7 +89,8 @@ struct ScheduleCommand: CLICommand {
             CLISession.printError("superbot-cli: schedule next: \(error)")
             return .usage
         }
-        let times = CronSchedule(expression, zone: zone).upcoming(after: start, count: count)
+        var times = CronSchedule(expression, zone: zone).upcoming(after: start, count: count)
+        if lastOnly { times = times.suffix(1) }
         if json {
             let out: JSON = [
                 "expression": .string(expression.source), "timezone": .string(zone.name),
