@@ -17,18 +17,24 @@ public struct CronSchedule: Equatable, Hashable, Sendable {
     }
 
     /// The first fire instant strictly after `instant` (UTC seconds), or nil if there is none.
-    public func next(after instant: Int64) -> Int64? {
+    public func next(after instant: Int64) -> Int64? { next(after: instant, near: nil)?.instant }
+
+    /// `next(after:)`, reusing `near` (the period the previous fire time fell in) when it still
+    /// holds, so walking a sequence looks the zone up once per period, not once per fire time.
+    func next(after instant: Int64, near: ZonePeriod?) -> (instant: Int64, period: ZonePeriod)? {
         let fixed = !expression.followsClock
         let limit = instant + Self.horizon
         var from = instant + 1
-        var period = zone.period(containing: from)
+        var period = near.flatMap { $0.start <= from && from < $0.end ? $0 : nil } ?? zone.period(containing: from)
         while period.start < limit {
-            let previous = period.start == .min ? nil : zone.period(containing: period.start - 1)
+            // The period before matters only to a fixed-time job within a day of this one's start.
+            let nearStart = period.start != .min && from < period.start + 27 * 3600
+            let previous = fixed && nearStart ? zone.period(containing: period.start - 1) : nil
             if fixed, let previous, period.start >= from, period.offset > previous.offset,
                 expression.firstMatch(
                     from: period.start + Int64(previous.offset), before: period.start + Int64(period.offset)) != nil
             {
-                return period.start
+                return (period.start, period)
             }
             var localFrom = from + Int64(period.offset)
             if fixed, let previous, previous.offset > period.offset {
@@ -36,7 +42,7 @@ public struct CronSchedule: Equatable, Hashable, Sendable {
             }
             let localEnd = min(period.end, limit) + Int64(period.offset)
             if let local = expression.firstMatch(from: localFrom, before: localEnd) {
-                return local - Int64(period.offset)
+                return (local - Int64(period.offset), period)
             }
             guard period.end != .max else { return nil }
             from = period.end
@@ -77,9 +83,11 @@ public struct CronSchedule: Equatable, Hashable, Sendable {
     public func upcoming(after instant: Int64, count: Int) -> [Int64] {
         var out: [Int64] = []
         var t = instant
-        while out.count < count, let next = next(after: t) {
-            out.append(next)
-            t = next
+        var period: ZonePeriod?
+        while out.count < count, let next = next(after: t, near: period) {
+            out.append(next.instant)
+            t = next.instant
+            period = next.period
         }
         return out
     }

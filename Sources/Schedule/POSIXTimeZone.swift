@@ -84,29 +84,29 @@ public struct POSIXTimeZone: Equatable, Hashable, Sendable {
         }
     }
 
-    /// The period the rule puts `instant` in.
+    /// The period the rule puts `instant` in: the last change at or before it and the first after
+    /// it, among the changes of the year around it (no allocation: this runs on every evaluation).
     func period(containing instant: Int64) -> ZonePeriod {
         guard let d = daylight else {
-            return ZonePeriod(start: .min, end: .max, offset: offset, isDaylight: false, abbreviation: abbreviation)
+            return ZonePeriod(start: .min, end: .max, offset: offset, isDaylight: false)
         }
-        let year = CivilTime(seconds: instant + Int64(offset)).year
-        var edges: [(at: Int64, daylight: Bool)] = []
+        let year = CivilCalendar.civil(fromDays: CivilCalendar.floorDiv(instant + Int64(offset), 86_400)).year
+        var last: (at: Int64, daylight: Bool) = (.min, false)
+        var next = Int64.max
+        func consider(_ at: Int64, _ isDaylight: Bool) {
+            if at <= instant {
+                if at > last.at { last = (at, isDaylight) }
+            } else if at < next {
+                next = at
+            }
+        }
         for y in (year - 1)...(year + 1) {
             guard let c = changes(in: y) else { continue }
-            edges.append((c.start, true))
-            edges.append((c.end, false))
+            consider(c.start, true)
+            consider(c.end, false)
         }
-        edges.sort { $0.at < $1.at }
-        var current = edges[0]
-        var next = edges[edges.count - 1]
-        for (i, edge) in edges.enumerated() where edge.at <= instant {
-            current = edge
-            next = i + 1 < edges.count ? edges[i + 1] : edge
-        }
-        let isDaylight = current.daylight
         return ZonePeriod(
-            start: current.at, end: next.at > current.at ? next.at : .max, offset: isDaylight ? d.offset : offset,
-            isDaylight: isDaylight, abbreviation: isDaylight ? d.abbreviation : abbreviation)
+            start: last.at, end: next, offset: last.daylight ? d.offset : offset, isDaylight: last.daylight)
     }
 
     private struct Scanner {

@@ -94,7 +94,44 @@ public struct ZoneInfo: Equatable, Hashable, Sendable {
                 do { footer = try POSIXTimeZone(parsing: text) } catch { throw fail("\(error)") }
             }
         }
-        self.init(name: name, transitions: times, transitionTypes: indices, types: localTypes, footer: footer)
+        var allTimes = times
+        var allIndices = indices
+        var allTypes = localTypes
+        if let footer { Self.extend(&allTimes, &allIndices, &allTypes, with: footer) }
+        self.init(name: name, transitions: allTimes, transitionTypes: allIndices, types: allTypes, footer: footer)
+    }
+
+    /// Appends the footer rule's changes up to 2200 to the transition table (what zic's "fat"
+    /// files hold), so that lookups in the coming decades are a binary search, not a rule
+    /// evaluation; past 2200 the rule is evaluated.
+    static let tabulatedUntilYear = 2200
+
+    private static func extend(
+        _ times: inout [Int64], _ indices: inout [UInt8], _ types: inout [LocalTimeType], with footer: POSIXTimeZone
+    ) {
+        guard let d = footer.daylight else { return }
+        func index(_ offset: Int, _ isDaylight: Bool, _ abbreviation: String) -> UInt8? {
+            if let i = types.firstIndex(where: { $0.offset == offset && $0.isDaylight == isDaylight }) {
+                return UInt8(i)
+            }
+            guard types.count < 255 else { return nil }
+            types.append(LocalTimeType(offset: offset, isDaylight: isDaylight, abbreviation: abbreviation))
+            return UInt8(types.count - 1)
+        }
+        guard let standard = index(footer.offset, false, footer.abbreviation),
+            let daylight = index(d.offset, true, d.abbreviation)
+        else { return }
+        let first = times.last.map { CivilTime(seconds: $0).year } ?? 1970
+        guard first < tabulatedUntilYear else { return }
+        for year in first...tabulatedUntilYear {
+            guard let c = footer.changes(in: year) else { continue }
+            let pair =
+                c.start < c.end ? [(c.start, daylight), (c.end, standard)] : [(c.end, standard), (c.start, daylight)]
+            for (at, type) in pair where at > (times.last ?? .min) {
+                times.append(at)
+                indices.append(type)
+            }
+        }
     }
 
     /// The period `instant` (UTC seconds) falls in.
@@ -122,8 +159,7 @@ public struct ZoneInfo: Equatable, Hashable, Sendable {
     }
 
     private func period(type: LocalTimeType, start: Int64, end: Int64) -> ZonePeriod {
-        ZonePeriod(
-            start: start, end: end, offset: type.offset, isDaylight: type.isDaylight, abbreviation: type.abbreviation)
+        ZonePeriod(start: start, end: end, offset: type.offset, isDaylight: type.isDaylight)
     }
 
     public func offset(at instant: Int64) -> Int { period(containing: instant).offset }

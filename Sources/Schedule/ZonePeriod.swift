@@ -5,5 +5,4 @@ public struct ZonePeriod: Equatable, Sendable {
     /// Seconds east of UTC.
     public var offset: Int
     public var isDaylight: Bool
-    public var abbreviation: String
 }
