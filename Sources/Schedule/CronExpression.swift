@@ -137,6 +137,9 @@ public struct CronExpression: Equatable, Hashable, Sendable, CustomStringConvert
 
     // MARK: Matching on the local clock
 
+    /// Days are chosen by day-of-month alone (day-of-week unrestricted), so a search can jump.
+    var onlyDayOfMonth: Bool { dayOfWeekStar && !dayOfMonthStar }
+
     func matchesDay(year: Int, month: Int, day: Int, weekday: Int) -> Bool {
         let dom = daysOfMonth & (1 << UInt32(day)) != 0
         let dow = daysOfWeek & (1 << UInt8(weekday)) != 0
@@ -161,7 +164,14 @@ public struct CronExpression: Equatable, Hashable, Sendable, CustomStringConvert
                 continue
             }
             if !matchesDay(year: y, month: m, day: d, weekday: CivilCalendar.weekday(days: days)) {
-                t = dayStart + 86_400
+                if onlyDayOfMonth {
+                    // Only the day of the month decides: jump to its next day (or the next month).
+                    let length = CivilCalendar.daysIn(month: m, year: y)
+                    let next = Self.nextBit(UInt64(daysOfMonth), after: d, max: length) ?? length + 1
+                    t = dayStart + Int64(next - d) * 86_400
+                } else {
+                    t = dayStart + 86_400
+                }
                 continue
             }
             let seconds = Int(t - dayStart)
@@ -195,7 +205,8 @@ public struct CronExpression: Equatable, Hashable, Sendable, CustomStringConvert
                 continue
             }
             if !matchesDay(year: y, month: m, day: d, weekday: CivilCalendar.weekday(days: days)) {
-                t = dayStart - 60
+                let previous = onlyDayOfMonth ? Self.previousBit(UInt64(daysOfMonth), before: d) ?? 0 : d - 1
+                t = dayStart - Int64(d - previous - 1) * 86_400 - 60
                 continue
             }
             let seconds = Int(t - dayStart)

@@ -93,3 +93,59 @@ private func lastResult(_ h: Harness, _ job: String) -> String? {
     let listing = try? h.call("scheduler.list")
     return listing?["jobs"]?.arrayValue?.first { $0["name"]?.stringValue == job }?["last_result"]?.stringValue
 }
+
+/// Trading hours with real processes and the real clock: a window that opens at the next minute
+/// and closes at the one after.
+@Suite(.serialized, .timeLimit(.minutes(4)))
+struct TradingHoursIntegrationTests {
+    @Test func theWindowStartsAndStopsTheModuleAndAnOperatorWinsUntilTheEdge() throws {
+        // Start early in a minute, so that the window's first edge is a comfortable minute away.
+        while Int(Clock.wall()) % 60 > 40 || Int(Clock.wall()) % 60 < 1 { Clock.sleep(0.5) }
+        let now = Int(Clock.wall())
+        func hhmm(_ t: Int) -> String {
+            let minutes = t / 60 % 1440
+            return String(format2(minutes / 60)) + ":" + format2(minutes % 60)
+        }
+        let open = (now / 60 + 1) * 60
+        let close = open + 60
+        let h = try Harness(
+            """
+            daemon:
+              modules:
+                trading:
+                  command: superbot-fixture
+                  start_seconds: 0
+              autostart: [trading]
+              schedule:
+                timezone: UTC
+                trading_hours: true
+                trading_start: "\(hhmm(open))"
+                trading_stop: "\(hhmm(close))"
+                trading_days: [1, 2, 3, 4, 5, 6, 7]
+            """)
+        try h.startDaemon()
+        // Outside the window: autostart leaves it down, and says why.
+        Clock.sleep(0.5)
+        #expect(h.state("trading") == "stopped")
+        let listing = try h.call("scheduler.list")
+        #expect(listing["trading_hours"]?["open"] == false)
+        #expect(listing["trading_hours"]?["next_edge"]?["opens"] == true)
+        // The window opens: the module starts.
+        #expect(waitUntil(75) { h.state("trading") == "running" })
+        #expect(Int(Clock.wall()) >= open)
+        // An operator stop inside the window stands until the close, and the CLI says so.
+        let stop = h.cli(["stop", "trading"])
+        #expect(stop.code == 0)
+        #expect(stop.output.contains("stays stopped until the next window edge at"), "\(stop.output)")
+        let start = h.cli(["start", "trading"])
+        #expect(start.output.contains("stays running until the next window edge"), "\(start.output)")
+        #expect(try h.call("scheduler.list")["trading_hours"]?["override"]?["module_wanted"] == "running")
+        // The window closes: the edge wins over the operator's start, and the override ends.
+        #expect(waitUntil(75) { h.state("trading") == "stopped" })
+        #expect(Int(Clock.wall()) >= close)
+        #expect(try h.call("scheduler.list")["trading_hours"]?["override"] == nil)
+        #expect(h.stopDaemon() == 0)
+    }
+}
+
+private func format2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
