@@ -18,6 +18,8 @@ public final class Daemon {
     var config: DaemonConfig
     let configPath: String
     let runDirectory: String
+    /// Marks every module process as this run directory's (`ProcessMarker`), kept in `run-id`.
+    let runID: String
     let socketPath: String
     let logger: Logger
     let daemonLog: JSONLinesFileSink
@@ -67,6 +69,7 @@ public final class Daemon {
         chmod(runDirectory, 0o700)
         try FileSystem.makeDirectories(FileSystem.directoryName(socketPath), mode: 0o700)
         lock = try InstanceLock(path: runDirectory + "/daemon.pid")
+        runID = try Daemon.loadRunID(runDirectory + "/run-id")
 
         let logDir = FileSystem.resolve(config.logging.directory, against: config.baseDirectory)
         daemonLog = JSONLinesFileSink(directory: logDir, prefix: "daemon", retentionDays: config.logging.retentionDays)
@@ -107,6 +110,10 @@ public final class Daemon {
                 "pid": JSON(getpid()), "config": .string(config.file), "socket": .string(socketPath),
                 "version": .string(Daemon.version),
             ])
+        if let problem = state.loadProblem {
+            logger.error("alert.state", ["error": .string(problem)])
+            bus.publish(topic: "alert.state", ["error": .string(problem), "file": .string(state.path)])
+        }
         scheduleWatchdog(after: min(1, config.watchdog.checkInterval))
         for name in graph.startOrder() where modules[name]!.adoptIfRunning() { metrics.adopted += 1 }
         let closed = closedByTradingHours(now: Daemon.now())
@@ -131,6 +138,22 @@ public final class Daemon {
         } catch {
             logger.warning("sd_notify failed", ["error": .string("\(error)")])
         }
+    }
+}
+
+extension Daemon {
+    /// The run directory's id: made once, kept for every later daemon on the same directory, so a
+    /// new daemon recognises the processes of the one before.
+    static func loadRunID(_ path: String) throws -> String {
+        if let text = try? FileSystem.readString(path), let id = text.split(separator: "\n").first,
+            id.count == 16, id.allSatisfy(\.isHexDigit)
+        {
+            return String(id)
+        }
+        let hex = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+        let id = String(repeating: "0", count: 16 - hex.count) + hex
+        try FileSystem.writeAtomically(path, Array((id + "\n").utf8))
+        return id
     }
 }
 

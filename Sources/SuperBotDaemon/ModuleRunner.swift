@@ -106,16 +106,42 @@ final class ModuleRunner {
         apply(lifecycle.exited(status, now: Clock.monotonic()))
     }
 
-    /// Takes over a process a previous daemon started, if its PID file still describes it.
+    /// Takes over the process a previous daemon started: the one its PID file names, if that
+    /// process carries this module's marker; else, with no usable PID file, the oldest process of
+    /// the module found by its marker. Never a process without the marker (a forged or reused PID).
     func adoptIfRunning() -> Bool {
-        guard let file = ModulePidFile.read(pidFilePath) else { return false }
-        guard file.matchesLiveProcess() else {
+        let marker = ProcessMarker(runID: context.moduleSettings.runID, module: name)
+        if let file = ModulePidFile.read(pidFilePath) {
+            if file.matchesLiveProcess() && ProcessMarker.read(file.pid) == marker {
+                return adopt(file.pid, startTime: file.startTime, how: "pid file")
+            }
+            context.logger.warning(
+                file.matchesLiveProcess()
+                    ? "PID file names a process that is not this module's (it lacks the module's marker); not adopting it"
+                    : "stale module pid file removed",
+                ["module": .string(name), "pid": JSON(file.pid)])
             unlink(pidFilePath)
-            context.logger.info("stale module pid file removed", ["module": .string(name), "pid": JSON(file.pid)])
+        } else if FileSystem.exists(pidFilePath) {
+            context.logger.warning("unreadable module pid file removed", ["module": .string(name)])
+            unlink(pidFilePath)
+        }
+        let marked = ProcessMarker.scan(runID: marker.runID).filter { $0.module == name }.map(\.stat)
+        let pids = Set(marked.map(\.pid))
+        guard let root = marked.filter({ !pids.contains($0.ppid) }).min(by: { $0.startTime < $1.startTime }) else {
             return false
         }
+        context.logger.warning(
+            "module found running by its marker without a PID file; adopting it",
+            ["module": .string(name), "pid": JSON(root.pid), "processes": .array(marked.map { JSON($0.pid) })])
+        guard adopt(root.pid, startTime: root.startTime, how: "marker") else { return false }
+        let exe = ProcStat.executable(root.pid) ?? ""
+        try? ModulePidFile(pid: root.pid, startTime: root.startTime, executable: exe).write(to: pidFilePath)
+        return true
+    }
+
+    private func adopt(_ adoptedPID: pid_t, startTime: UInt64, how: String) -> Bool {
         do {
-            let fd = try ProcessControl.openPidFD(file.pid)
+            let fd = try ProcessControl.openPidFD(adoptedPID)
             try context.loop.register(fd, .readable) { [unowned self] _ in self.processExited(.unknown) }
             adoptedPidFD = fd
         } catch {
@@ -123,12 +149,13 @@ final class ModuleRunner {
                 "cannot watch adopted module", ["module": .string(name), "error": .string("\(error)")])
             return false
         }
-        pid = file.pid
-        startTime = file.startTime
-        startedWall = Clock.wall() - uptimeFromStartTime(file.startTime)
+        pid = adoptedPID
+        self.startTime = startTime
+        startedWall = Clock.wall() - uptimeFromStartTime(startTime)
         apply(lifecycle.adopted(now: Clock.monotonic()))
         startHealthChecks()
-        context.logger.info("module adopted", ["module": .string(name), "pid": JSON(file.pid)])
+        context.logger.info(
+            "module adopted", ["module": .string(name), "pid": JSON(adoptedPID), "found_by": .string(how)])
         return true
     }
 
@@ -207,7 +234,7 @@ final class ModuleRunner {
         let settings = context.moduleSettings
         let base = settings.baseDirectory
         var env = Environment.all().filter { !$0.hasPrefix("NOTIFY_SOCKET=") && !$0.hasPrefix("SUPERBOT_") }
-        env.append("SUPERBOT_MODULE=\(name)")
+
         env.append("SUPERBOT_SOCKET=\(FileSystem.absolute(settings.socketPath))")
         env.append("SUPERBOT_LOG_DIR=\(FileSystem.absolute(settings.logDirectory))")
         env.append("SUPERBOT_CONFIG_DIR=\(FileSystem.absolute(FileSystem.directoryName(settings.configFile)))")
@@ -216,6 +243,10 @@ final class ModuleRunner {
             env.removeAll { $0.hasPrefix(key + "=") }
             env.append("\(key)=\(value)")
         }
+        // The marker is the daemon's, after the spec's env: a module cannot pass for another.
+        env.removeAll { $0.hasPrefix(ProcessMarker.moduleKey + "=") || $0.hasPrefix(ProcessMarker.runKey + "=") }
+        env.append("\(ProcessMarker.moduleKey)=\(name)")
+        env.append("\(ProcessMarker.runKey)=\(settings.runID)")
         let executable: String
         let argv: [String]
         if spec.shell {
@@ -238,25 +269,51 @@ final class ModuleRunner {
             executable: executable, arguments: argv, environment: env, workingDirectory: cwd, outputPath: logPath)
     }
 
-    /// Signals the module's process group, plus descendants that left it (setsid) but are still ours.
+    /// Signals the module's process group, plus every other process of the module: descendants
+    /// that left the group (setsid) and processes that left the tree altogether (double forks),
+    /// which carry the module's marker. A stop signal is followed by SIGCONT, as runit does, so a
+    /// stopped (SIGSTOP) module sees it now rather than after `stop_timeout`.
     private func signalTree(_ signal: Int32) {
         guard let pid else { return }
         if signal != SIGKILL || knownTree.isEmpty {
-            knownTree = ProcessTable.scan().tree(of: pid)
+            knownTree = members(of: pid)
         }
         kill(-pid, signal)
         kill(pid, signal)
         for member in knownTree where member.pgrp != pid && ProcStat.read(member.pid)?.startTime == member.startTime {
             kill(member.pid, signal)
         }
+        guard signal != SIGKILL && signal != SIGCONT else { return }
+        kill(-pid, SIGCONT)
+        kill(pid, SIGCONT)
+        for member in knownTree where member.pgrp != pid { kill(member.pid, SIGCONT) }
     }
 
-    /// Once the main process is gone, nothing of its tree may linger: SIGKILL what is left.
+    /// The module's processes besides `pid`: its tree, and anything else carrying its marker.
+    func members(of pid: pid_t) -> [ProcStat] {
+        var found = ProcessTable.scan().tree(of: pid)
+        let known = Set(found.map(\.pid))
+        for (stat, module) in ProcessMarker.scan(runID: context.moduleSettings.runID)
+        where module == name && stat.pid != pid && !known.contains(stat.pid) {
+            found.append(stat)
+        }
+        return found
+    }
+
+    /// Once the main process is gone, nothing of the module may linger: SIGKILL what is left of
+    /// its tree and every process still carrying its marker.
     private func killLeftovers(of pid: pid_t) {
         kill(-pid, SIGKILL)
         for member in knownTree where ProcStat.read(member.pid)?.startTime == member.startTime {
             kill(member.pid, SIGKILL)
         }
         knownTree = []
+        let escaped = ProcessMarker.scan(runID: context.moduleSettings.runID).filter { $0.module == name }
+        for (stat, _) in escaped { kill(stat.pid, SIGKILL) }
+        if !escaped.isEmpty {
+            context.logger.warning(
+                "killed module processes that had left its tree",
+                ["module": .string(name), "pids": .array(escaped.map { JSON($0.stat.pid) })])
+        }
     }
 }

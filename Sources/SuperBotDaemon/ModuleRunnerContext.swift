@@ -29,6 +29,8 @@ struct ModuleSettings {
     var configFile: String
     var authToken: String?
     var watchdog: DaemonConfig.Watchdog
+    /// This run directory's id, in every module process's environment (`ProcessMarker`).
+    var runID: String
 }
 
 extension Daemon: ModuleRunnerContext {
@@ -37,7 +39,7 @@ extension Daemon: ModuleRunnerContext {
             baseDirectory: config.baseDirectory, runDirectory: runDirectory, socketPath: socketPath,
             logDirectory: FileSystem.resolve(config.logging.directory, against: config.baseDirectory),
             configFile: config.file,
-            authToken: config.ipc.authToken, watchdog: config.watchdog)
+            authToken: config.ipc.authToken, watchdog: config.watchdog, runID: runID)
     }
 
     func isOperatorStopped(_ module: String) -> Bool { state.operatorStopped.contains(module) }

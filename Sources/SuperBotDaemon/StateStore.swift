@@ -1,3 +1,4 @@
+import Glibc
 import JSON
 import SystemKit
 
@@ -17,10 +18,35 @@ struct StateStore {
     let path: String
     private(set) var operatorStopped: Set<String> = []
     private(set) var jobs: [String: JobRecord] = [:]
+    /// Why the file could not be read as it was, for the daemon to log and publish (`alert.state`).
+    private(set) var loadProblem: String?
 
+    var previousPath: String { path + ".prev" }
+
+    /// Reads the file; one that cannot be parsed is moved aside (never silently dropped) and the
+    /// previous version, kept by every save, is read instead.
     init(path: String) {
         self.path = path
-        guard let bytes = try? FileSystem.readFile(path), let json = try? JSON.parse(bytes) else { return }
+        guard FileSystem.exists(path) else { return }
+        if let bytes = try? FileSystem.readFile(path), let json = try? JSON.parse(bytes), json.objectValue != nil {
+            load(json)
+            return
+        }
+        let aside = path + ".corrupt-\(Int(Clock.wall()))"
+        rename(path, aside)
+        if let bytes = try? FileSystem.readFile(previousPath), let json = try? JSON.parse(bytes),
+            json.objectValue != nil
+        {
+            load(json)
+            loadProblem = "\(path) could not be read; it was moved to \(aside) and the previous version was used"
+        } else {
+            loadProblem =
+                "\(path) could not be read and no previous version could either; it was moved to \(aside)"
+                + " and the daemon starts with no operator stops or job history"
+        }
+    }
+
+    private mutating func load(_ json: JSON) {
         if let names = json["operator_stopped"]?.arrayValue {
             operatorStopped = Set(names.compactMap(\.stringValue))
         }
@@ -66,6 +92,9 @@ struct StateStore {
         let json: JSON = [
             "operator_stopped": .array(operatorStopped.sorted().map { .string($0) }), "scheduler": .object(scheduler),
         ]
+        // The version being replaced stays as `.prev` (a hard link, so the file is never absent).
+        unlink(previousPath)
+        link(path, previousPath)
         try? FileSystem.writeAtomically(path, json.serializedBytes() + [0x0A])
     }
 }

@@ -37,7 +37,7 @@ import Testing
                 baseDirectory: "/srv/bot", runDirectory: "/srv/bot/.superbot",
                 socketPath: "/srv/bot/.superbot/superbot.sock",
                 logDirectory: "/srv/bot/logs", configFile: "/srv/bot/config/daemon.yaml", authToken: "s3cret",
-                watchdog: config.watchdog))
+                watchdog: config.watchdog, runID: "0123456789abcdef"))
     }
 
     func spec(_ yaml: String) throws -> ModuleSpec {
@@ -60,8 +60,9 @@ import Testing
         #expect(request.environment.contains("SUPERBOT_CONFIG_DIR=/srv/bot/config"))
         #expect(request.environment.contains("SUPERBOT_TOKEN=s3cret"))
         #expect(request.environment.contains("EXTRA=1"))
-        // A spec's env wins over the daemon's own variables, as written.
-        #expect(request.environment.filter { $0.hasPrefix("SUPERBOT_MODULE=") } == ["SUPERBOT_MODULE=forged"])
+        // A spec's env wins over inherited variables, but not over the module marker.
+        #expect(request.environment.filter { $0.hasPrefix("SUPERBOT_MODULE=") } == ["SUPERBOT_MODULE=worker"])
+        #expect(request.environment.contains("SUPERBOT_RUN_ID=0123456789abcdef"))
         #expect(runner.pidFilePath == "/srv/bot/.superbot/worker.pid")
         #expect(runner.statusJSON(detailed: true)["operator_stopped"]?.boolValue == false)
         context.stopped = ["worker"]
