@@ -41,8 +41,19 @@ public final class RPCClient {
         do {
             try Socket.sendAll(fd, message.serializedBytes() + [0x0A])
         } catch let error as SystemError where error.errno == EPIPE || error.errno == ECONNRESET {
+            // A daemon that refused the connection said why before closing it.
+            if let line = try? readLine(), let reply = try? JSON.parse(line), let refusal = Self.error(in: reply) {
+                throw refusal
+            }
             throw ClientError.closed
         }
+    }
+
+    static func error(in message: JSON) -> RPCError? {
+        guard let error = message["error"] else { return nil }
+        return RPCError(
+            code: error["code"]?.intValue ?? -32603, message: error["message"]?.stringValue ?? "unknown error",
+            data: error["data"])
     }
 
     /// Calls `method` and returns its result, throwing the daemon's `RPCError` on failure.
@@ -54,13 +65,11 @@ public final class RPCClient {
         while true {
             let message = try readMessage()
             if message["id"] == id {
-                if let error = message["error"] {
-                    throw RPCError(
-                        code: error["code"]?.intValue ?? -32603,
-                        message: error["message"]?.stringValue ?? "unknown error", data: error["data"])
-                }
+                if let error = Self.error(in: message) { throw error }
                 return message["result"] ?? .null
             }
+            // An error for no request: the daemon refusing this connection (limit, uid), with the reason.
+            if message["id"] == .null, let error = Self.error(in: message) { throw error }
             if message["method"] != nil { onNotification?(message) }
         }
     }

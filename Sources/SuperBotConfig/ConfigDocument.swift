@@ -24,12 +24,19 @@ public enum ConfigDocument {
     /// Reads and parses a config file: `path` is the file or its directory (then `defaultName`).
     public static func load(_ path: String, defaultName: String) throws -> (file: String, root: YAMLNode) {
         let file = path.hasSuffix(".yaml") || path.hasSuffix(".yml") ? path : path + "/" + defaultName
-        let bytes: [UInt8]
+        var bytes: [UInt8]
+        guard FileSystem.exists(file) else {
+            throw ConfigError(
+                file: file, line: 0, column: 0,
+                message: "not found; create it, or point --config at the directory that holds \(defaultName)")
+        }
         do {
             bytes = try FileSystem.readFile(file)
         } catch {
             throw ConfigError(file: file, line: 0, column: 0, message: "cannot read the config file: \(error)")
         }
+        // A UTF-8 byte order mark, as some editors write, is not part of the YAML.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(file: file, line: 0, column: 0, message: "the file is not valid UTF-8")
         }
@@ -38,7 +45,7 @@ public enum ConfigDocument {
 
     public static func parse(_ text: String, file: String) throws -> YAMLNode {
         do {
-            return try YAMLParser.parse(text)
+            return try YAMLParser.parse(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
         } catch let e as YAMLError {
             throw ConfigError(file: file, line: e.line, column: e.column, message: e.message)
         }

@@ -18,5 +18,6 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
         self.init(file: file, line: node.line, column: node.column, message: message)
     }
 
-    public var description: String { "\(file):\(line):\(column): \(message)" }
+    /// `file:line:column: message`, or `file: message` for what concerns the whole file.
+    public var description: String { line == 0 ? "\(file): \(message)" : "\(file):\(line):\(column): \(message)" }
 }

@@ -92,7 +92,7 @@ public struct DaemonConfig: Equatable, Sendable {
         let policyDefaults = PolicyDefaults(
             restartDelay: try w.seconds("restart_delay", default: 0.5),
             restartCooldown: try w.seconds("restart_cooldown", default: 60),
-            maxRestartAttempts: try w.int("max_restart_attempts", default: 3),
+            maxRestartAttempts: try w.int("max_restart_attempts", default: 3, range: 0...10_000),
             restartWindow: try w.seconds("restart_window", default: 300),
             resetAfter: try w.seconds("reset_after", default: 600))
 

@@ -2,10 +2,19 @@
 public struct DependencyGraph: Sendable {
     let dependencies: [String: [String]]
     let order: [String]
+    /// The reverse edges, built once: asked for every queued stop, so it must not cost a pass.
+    private let dependents: [String: [String]]
 
     public init(_ modules: [ModuleSpec]) {
         dependencies = Dictionary(modules.map { ($0.name, $0.dependsOn) }, uniquingKeysWith: { a, _ in a })
         order = modules.map(\.name)
+        var reverse: [String: [String]] = [:]
+        for name in order {
+            for dependency in dependencies[name] ?? [] where reverse[dependency]?.last != name {
+                reverse[dependency, default: []].append(name)
+            }
+        }
+        dependents = reverse
     }
 
     /// A cycle as a path that returns to its start, or `nil`.
@@ -49,9 +58,7 @@ public struct DependencyGraph: Sendable {
     public func dependencies(of name: String) -> [String] { dependencies[name] ?? [] }
 
     /// Modules that list `name` in their `depends_on`.
-    public func dependents(of name: String) -> [String] {
-        order.filter { dependencies[$0]?.contains(name) == true }
-    }
+    public func dependents(of name: String) -> [String] { dependents[name] ?? [] }
 
     /// `names` plus everything they depend on, transitively.
     public func closure(of names: [String]) -> Set<String> {

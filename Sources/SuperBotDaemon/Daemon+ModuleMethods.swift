@@ -11,10 +11,18 @@ extension Daemon {
         MethodNamespace("module", ["start", "stop", "restart", "status", "list"]) { [unowned self] request, _, reply in
             switch request.method {
             case "module.list":
-                reply(
-                    .success([
-                        "modules": .array(graph.startOrder().compactMap { modules[$0]?.statusJSON(detailed: false) })
-                    ]))
+                var order = graph.startOrder()
+                if let list = param(request, "names")?.arrayValue {
+                    let names = list.compactMap(\.stringValue)
+                    guard names.count == list.count else {
+                        return reply(.failure(.invalidParams("'names' must be a list of module names")))
+                    }
+                    if let unknown = names.first(where: { modules[$0] == nil }) {
+                        return reply(.failure(unknownModule(unknown)))
+                    }
+                    order = names
+                }
+                reply(.success(["modules": .array(order.compactMap { modules[$0]?.statusJSON(detailed: false) })]))
             case "module.status":
                 reply(moduleNamed(request).map { $0.statusJSON(detailed: true) })
             default:

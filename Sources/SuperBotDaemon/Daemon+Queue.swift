@@ -25,8 +25,9 @@ extension Daemon {
     }
 
     func enqueueStart(_ names: [String]) {
+        let wanted = Set(names)
         var ordered: [String] = []
-        for name in graph.startOrder() where names.contains(name) {
+        for name in graph.startOrder() where wanted.contains(name) {
             guard let runner = modules[name] else { continue }
             if !runner.spec.enabled {
                 logger.warning("not starting a disabled module", ["module": .string(name)])
@@ -39,7 +40,8 @@ extension Daemon {
     }
 
     func enqueueStop(_ names: [String]) {
-        queue.enqueueStop(graph.startOrder().reversed().filter { names.contains($0) })
+        let wanted = Set(names)
+        queue.enqueueStop(graph.startOrder().reversed().filter { wanted.contains($0) })
         advanceQueues()
     }
 

@@ -57,14 +57,14 @@ extension Daemon {
         finished = true
         // Nothing a module started may outlive the daemon's stop: whatever still carries this
         // run directory's marker (a module removed by a reload, a process that escaped) dies now.
-        let survivors = ProcessMarker.scan(runID: runID)
-        for (stat, _) in survivors { kill(stat.pid, SIGKILL) }
+        let survivors = ProcessSnapshot.take(runID: runID).marked
+        for pid in survivors.keys { kill(pid, SIGKILL) }
         if !survivors.isEmpty {
             logger.warning(
                 "daemon stop: killed module processes that outlived their modules",
                 [
-                    "pids": .array(survivors.map { JSON($0.stat.pid) }),
-                    "modules": .array(Set(survivors.map(\.module)).sorted().map { .string($0) }),
+                    "pids": .array(survivors.keys.sorted().map { JSON($0) }),
+                    "modules": .array(Set(survivors.values).sorted().map { .string($0) }),
                 ])
         }
         _ = queue.cancelWaiters()

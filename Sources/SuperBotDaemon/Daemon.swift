@@ -59,6 +59,7 @@ public final class Daemon {
     var wallTimer: WallTimer?
     /// Job runs in progress, by the module they run.
     var jobRuns: [String: JobRun] = [:]
+    var snapshotCache: (turn: UInt64, snapshot: ProcessSnapshot)?
 
     init(config: DaemonConfig, configPath: String) throws {
         self.config = config

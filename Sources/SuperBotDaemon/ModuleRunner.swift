@@ -125,7 +125,8 @@ final class ModuleRunner {
             context.logger.warning("unreadable module pid file removed", ["module": .string(name)])
             unlink(pidFilePath)
         }
-        let marked = ProcessMarker.scan(runID: marker.runID).filter { $0.module == name }.map(\.stat)
+        let snapshot = context.processSnapshot()
+        let marked = snapshot.marked.filter { $0.value == name }.compactMap { snapshot.table.entries[$0.key] }
         let pids = Set(marked.map(\.pid))
         guard let root = marked.filter({ !pids.contains($0.ppid) }).min(by: { $0.startTime < $1.startTime }) else {
             return false
@@ -289,16 +290,7 @@ final class ModuleRunner {
         for member in knownTree where member.pgrp != pid { kill(member.pid, SIGCONT) }
     }
 
-    /// The module's processes besides `pid`: its tree, and anything else carrying its marker.
-    func members(of pid: pid_t) -> [ProcStat] {
-        var found = ProcessTable.scan().tree(of: pid)
-        let known = Set(found.map(\.pid))
-        for (stat, module) in ProcessMarker.scan(runID: context.moduleSettings.runID)
-        where module == name && stat.pid != pid && !known.contains(stat.pid) {
-            found.append(stat)
-        }
-        return found
-    }
+    func members(of pid: pid_t) -> [ProcStat] { context.processSnapshot().members(of: name, main: pid) }
 
     /// Once the main process is gone, nothing of the module may linger: SIGKILL what is left of
     /// its tree and every process still carrying its marker.
@@ -308,12 +300,14 @@ final class ModuleRunner {
             kill(member.pid, SIGKILL)
         }
         knownTree = []
-        let escaped = ProcessMarker.scan(runID: context.moduleSettings.runID).filter { $0.module == name }
-        for (stat, _) in escaped { kill(stat.pid, SIGKILL) }
+        // During a shutdown the daemon sweeps every marked process once, at the end.
+        guard !context.isShuttingDown else { return }
+        let escaped = context.processSnapshot().marked.filter { $0.value == name && $0.key != pid }.map(\.key)
+        for member in escaped { kill(member, SIGKILL) }
         if !escaped.isEmpty {
             context.logger.warning(
                 "killed module processes that had left its tree",
-                ["module": .string(name), "pids": .array(escaped.map { JSON($0.stat.pid) })])
+                ["module": .string(name), "pids": .array(escaped.map { JSON($0) })])
         }
     }
 }

@@ -18,6 +18,8 @@ protocol ModuleRunnerContext: AnyObject {
     func runner(_ runner: ModuleRunner, noticed notice: ModuleLifecycle.Notice)
     /// Called after every lifecycle step (the start/stop queue moves on it).
     func runnerChanged(_ runner: ModuleRunner)
+    /// `/proc` as of this loop turn (taken at most once per turn).
+    func processSnapshot() -> ProcessSnapshot
 }
 
 /// The daemon-wide settings a module's process and files are derived from.
@@ -55,4 +57,11 @@ extension Daemon: ModuleRunnerContext {
     func runner(_ runner: ModuleRunner, noticed notice: ModuleLifecycle.Notice) { moduleNotice(runner, notice) }
 
     func runnerChanged(_ runner: ModuleRunner) { moduleStateChanged(runner) }
+
+    func processSnapshot() -> ProcessSnapshot {
+        if let cached = snapshotCache, cached.turn == loop.turn { return cached.snapshot }
+        let snapshot = ProcessSnapshot.take(runID: runID)
+        snapshotCache = (loop.turn, snapshot)
+        return snapshot
+    }
 }

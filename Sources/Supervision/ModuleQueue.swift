@@ -43,6 +43,9 @@ public struct ModuleQueue: Sendable {
 
     public private(set) var starts: [String] = []
     public private(set) var stops: [String] = []
+    /// The same names as sets, so that queueing and checking a thousand modules stays linear.
+    private var startSet: Set<String> = []
+    private var stopSet: Set<String> = []
     private var waiters: [Waiter] = []
     private var lastWaiter = 0
 
@@ -50,22 +53,40 @@ public struct ModuleQueue: Sendable {
 
     /// Queues starts; `names` come in start (dependency) order. A queued stop of the same module is dropped.
     public mutating func enqueueStart(_ names: [String]) {
-        for name in names where !starts.contains(name) {
-            stops.removeAll { $0 == name }
-            starts.append(name)
+        let new = names.filter { !startSet.contains($0) }
+        let dropped = Set(new).intersection(stopSet)
+        if !dropped.isEmpty {
+            stops.removeAll { dropped.contains($0) }
+            stopSet.subtract(dropped)
         }
+        for name in new where startSet.insert(name).inserted { starts.append(name) }
     }
 
     /// Queues stops; `names` come in stop (reverse dependency) order. A queued start is dropped.
     public mutating func enqueueStop(_ names: [String]) {
-        starts.removeAll { names.contains($0) }
-        for name in names where !stops.contains(name) { stops.append(name) }
+        let dropped = Set(names).intersection(startSet)
+        if !dropped.isEmpty {
+            starts.removeAll { dropped.contains($0) }
+            startSet.subtract(dropped)
+        }
+        for name in names where stopSet.insert(name).inserted { stops.append(name) }
     }
 
     /// A shutdown: nothing more starts.
-    public mutating func cancelStarts() { starts = [] }
+    public mutating func cancelStarts() {
+        starts = []
+        startSet = []
+    }
 
-    public func isQueued(_ name: String) -> Bool { starts.contains(name) || stops.contains(name) }
+    public func isQueued(_ name: String) -> Bool { startSet.contains(name) || stopSet.contains(name) }
+
+    private mutating func removeStart(at index: Int) {
+        startSet.remove(starts.remove(at: index))
+    }
+
+    private mutating func removeStop(at index: Int) {
+        stopSet.remove(stops.remove(at: index))
+    }
 
     /// Asks to hear (`settled`) when `names` have settled — running, or down for good when
     /// `stopping` — or `timedOut` at `deadline`.
@@ -85,32 +106,32 @@ public struct ModuleQueue: Sendable {
     public var nextDeadline: Double? { waiters.map(\.deadline).min() }
 
     public mutating func next(_ world: World, now: Double) -> Action? {
-        for name in starts {
+        for (index, name) in starts.enumerated() {
             guard world.state(name) != nil else {
-                starts.removeAll { $0 == name }
+                removeStart(at: index)
                 return next(world, now: now)
             }
             let dependencies = world.dependencies(name)
             if dependencies.allSatisfy({ world.state($0) == .running }) {
-                starts.removeAll { $0 == name }
+                removeStart(at: index)
                 return .start(name)
             }
             if let blocker = dependencies.first(where: { dependency in
                 let state = world.state(dependency) ?? .stopped
-                return (state == .fatal || state == .stopped || state == .crashed) && !starts.contains(dependency)
+                return (state == .fatal || state == .stopped || state == .crashed) && !startSet.contains(dependency)
             }) {
-                starts.removeAll { $0 == name }
+                removeStart(at: index)
                 return .abandon(name, dependency: blocker)
             }
         }
-        for name in stops {
+        for (index, name) in stops.enumerated() {
             // Wait for dependents that are going down too; a targeted stop leaves the others alone.
             let blocked = world.dependents(name).contains { dependent in
                 guard let state = world.state(dependent), state.hasProcess else { return false }
-                return world.shuttingDown || stops.contains(dependent) || state == .stopping
+                return world.shuttingDown || stopSet.contains(dependent) || state == .stopping
             }
             if !blocked {
-                stops.removeAll { $0 == name }
+                removeStop(at: index)
                 return .stop(name)
             }
         }

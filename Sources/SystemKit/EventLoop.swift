@@ -20,6 +20,8 @@ public final class EventLoop {
     private var timers: [UInt64: (deadline: Double, body: () -> Void)] = [:]
     private var nextTimer: UInt64 = 0
     private var running = false
+    /// Counts loop turns, so that work done once per turn (a /proc snapshot) can be cached by it.
+    public private(set) var turn: UInt64 = 0
     /// Runs after each turn's events and timers: where buffered output is flushed, so a burst of
     /// messages to one client costs one write.
     public var onTurnEnd: () -> Void = {}
@@ -65,6 +67,7 @@ public final class EventLoop {
         var fds = [Int32](repeating: 0, count: 256)
         var events = [UInt32](repeating: 0, count: 256)
         while running {
+            turn &+= 1
             fireDueTimers()
             onTurnEnd()
             if !running { break }

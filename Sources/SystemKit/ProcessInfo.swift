@@ -51,11 +51,25 @@ extension String {
     var trimmingNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
 }
 
-/// A snapshot of every process on the machine, to find the whole tree a module owns.
+/// A snapshot of every process on the machine, to find the whole tree a module owns. The parent
+/// and session indexes are built once, so finding each of a thousand modules' trees costs the
+/// size of that tree, not a pass over every process.
 public struct ProcessTable: Sendable {
     public let entries: [pid_t: ProcStat]
+    private let children: [pid_t: [pid_t]]
+    private let sessions: [pid_t: [pid_t]]
 
-    public init(entries: [pid_t: ProcStat]) { self.entries = entries }
+    public init(entries: [pid_t: ProcStat]) {
+        self.entries = entries
+        var children: [pid_t: [pid_t]] = [:]
+        var sessions: [pid_t: [pid_t]] = [:]
+        for stat in entries.values {
+            children[stat.ppid, default: []].append(stat.pid)
+            sessions[stat.session, default: []].append(stat.pid)
+        }
+        self.children = children
+        self.sessions = sessions
+    }
 
     public static func scan() -> ProcessTable {
         var entries: [pid_t: ProcStat] = [:]
@@ -69,14 +83,12 @@ public struct ProcessTable: Sendable {
     /// Every process in `root`'s session or descended from it, `root` excluded: the grandchildren too,
     /// including those that left the process group with setsid (our subreaper keeps them as our descendants).
     public func tree(of root: pid_t) -> [ProcStat] {
-        var children: [pid_t: [pid_t]] = [:]
-        for stat in entries.values { children[stat.ppid, default: []].append(stat.pid) }
         var found: Set<pid_t> = []
         var stack = [root]
         while let pid = stack.popLast() {
             for child in children[pid] ?? [] where found.insert(child).inserted { stack.append(child) }
         }
-        for stat in entries.values where stat.session == root && stat.pid != root { found.insert(stat.pid) }
+        for pid in sessions[root] ?? [] where pid != root { found.insert(pid) }
         return found.compactMap { entries[$0] }
     }
 }

@@ -33,17 +33,4 @@ public struct ProcessMarker: Equatable, Sendable {
         guard let run, let module else { return nil }
         return ProcessMarker(runID: run, module: module)
     }
-
-    /// Every live process marked with `runID`, with its module.
-    public static func scan(runID: String) -> [(stat: ProcStat, module: String)] {
-        var found: [(ProcStat, String)] = []
-        let me = getpid()
-        for name in FileSystem.listDirectory("/proc") {
-            guard let pid = pid_t(name), pid != me, let marker = read(pid), marker.runID == runID,
-                let stat = ProcStat.read(pid), !stat.isZombie
-            else { continue }
-            found.append((stat, marker.module))
-        }
-        return found
-    }
 }

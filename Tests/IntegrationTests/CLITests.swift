@@ -53,3 +53,45 @@ struct CLITests {
         #expect(Harness.waitForExit(h.daemonPID!, timeout: 10) == 0)
     }
 }
+
+/// Smaller things an operator meets: a refused connection says why; `status NAME` asks for NAME.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct CLIRefusalTests {
+    @Test func aRefusedConnectionPrintsTheDaemonsReason() throws {
+        let h = try Harness(
+            """
+            daemon:
+              modules:
+                web: {command: superbot-fixture, start_seconds: 0}
+              autostart: [web]
+              ipc: {max_connections: 1}
+            """)
+        try h.startDaemon()
+        let holder = try RawClient(h.socketPath)
+        try holder.send(#"{"jsonrpc":"2.0","id":1,"method":"daemon.status"}"# + "\n")
+        #expect(holder.readJSON()?["result"] != nil)
+        let refused = h.cli(["status"])
+        #expect(refused.code == 1)
+        #expect(refused.output.contains("too many connections (max_connections 1)"), "\(refused.output)")
+        #expect(!refused.output.contains("closed the connection"))
+    }
+
+    @Test func statusOfNamedModulesAsksForThoseAndNamesUnknownOnes() throws {
+        let h = try Harness(
+            """
+            daemon:
+              modules:
+                web: {command: superbot-fixture, start_seconds: 0}
+                api: {command: superbot-fixture, start_seconds: 0}
+              autostart: [web, api]
+            """)
+        try h.startDaemon()
+        #expect(h.waitForState("web", "running"))
+        let one = try h.call("module.list", ["names": ["api"]])
+        #expect(one["modules"]?.arrayValue?.map { $0["name"]?.stringValue } == ["api"])
+        let status = h.cli(["status", "api"])
+        #expect(status.code == 0 && status.output.contains("api") && !status.output.contains("web"))
+        let unknown = h.cli(["status", "wbe"])
+        #expect(unknown.code == 1 && unknown.output.contains("did you mean 'web'?"), "\(unknown.output)")
+    }
+}

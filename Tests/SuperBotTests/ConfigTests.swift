@@ -1,3 +1,4 @@
+import Glibc
 import JSON
 import SystemKit
 import Testing
@@ -134,6 +135,37 @@ import Testing
             a.httpCheck == .init(host: "127.0.0.1", port: 9000, path: "/ready", timeout: 0.5, interval: 2, failures: 5))
         #expect(a.restart == .onFailure && a.restartDelay == 0 && a.maxRestartAttempts == 7 && a.restartWindow == 30)
         #expect(a.env == ["A": "1", "B": "two"])
+    }
+
+    @Test func aByteOrderMarkIsAcceptedAndAMissingFileSaysNotFound() throws {
+        let dir = "/tmp/sbconfig-\(getpid())"
+        try FileSystem.makeDirectories(dir)
+        defer {
+            unlink(dir + "/daemon.yaml")
+            rmdir(dir)
+        }
+        do {
+            _ = try DaemonConfig.load(path: dir)
+            Issue.record("a missing file was accepted")
+        } catch let error as ConfigError {
+            #expect(
+                error.description
+                    == "\(dir)/daemon.yaml: not found; create it, or point --config at the directory that holds daemon.yaml"
+            )
+        }
+        try FileSystem.writeAtomically(
+            dir + "/daemon.yaml", [0xEF, 0xBB, 0xBF] + Array("daemon:\n  autostart: []\n".utf8))
+        #expect(try DaemonConfig.load(path: dir).autostart == [])
+        #expect(throws: Never.self) {
+            try DaemonConfig.parse("\u{FEFF}daemon: {}\n", file: "d.yaml", baseDirectory: "/")
+        }
+    }
+
+    @Test func watchdogRestartAttemptsHaveTheModulesRange() {
+        #expect {
+            try DaemonConfig.parse(
+                "daemon:\n  watchdog: {max_restart_attempts: 20000}\n", file: "d.yaml", baseDirectory: "/")
+        } throws: { "\($0)".contains("must be between 0 and 10000") }
     }
 
     @Test func suggestions() {

@@ -27,6 +27,7 @@ import Testing
         func count(_ event: ModuleRunner.CountedEvent) { counted.append(event) }
         func runner(_ runner: ModuleRunner, noticed notice: ModuleLifecycle.Notice) { notices.append(notice) }
         func runnerChanged(_ runner: ModuleRunner) {}
+        func processSnapshot() -> ProcessSnapshot { ProcessSnapshot.take(runID: moduleSettings.runID) }
     }
 
     func context() throws -> FakeContext {

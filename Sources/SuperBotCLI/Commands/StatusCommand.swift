@@ -9,14 +9,9 @@ struct StatusCommand: CLICommand {
     init(verb: String, arguments: [String]) { names = arguments }
 
     func run(_ session: CLISession) throws -> ExitCode {
-        var modules = try session.call("module.list")["modules"]?.arrayValue ?? []
-        if !names.isEmpty {
-            let known = Set(modules.compactMap { $0["name"]?.stringValue })
-            if let unknown = names.first(where: { !known.contains($0) }) {
-                throw RPCError.notFound("no module named '\(unknown)'")
-            }
-            modules = modules.filter { names.contains($0["name"]?.stringValue ?? "") }
-        }
+        // Named modules are asked for by name, so the daemon answers for those alone.
+        let params: JSON? = names.isEmpty ? nil : ["names": .array(names.map { .string($0) })]
+        let modules = try session.call("module.list", params)["modules"]?.arrayValue ?? []
         session.show(.array(modules)) { Table.modules($0.arrayValue ?? []) }
         return .ok
     }
