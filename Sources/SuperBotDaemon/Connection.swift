@@ -16,6 +16,8 @@ final class Connection {
     /// Requests whose reply is still to come (e.g. `module.stop` waiting for the process to exit).
     var pendingReplies = 0
     var readClosed = false
+    /// Its work for this loop turn is used up: input waits (and is not read) until the next turn.
+    var readPaused = false
     var closeAfterFlush = false
     var isOpen = true
     /// Waiting in the server's list of connections to flush at the end of this loop turn.

@@ -38,6 +38,15 @@ extension ControlServer {
         }
     }
 
+    /// What to wait for on the socket: input unless the peer is done or its work is paused,
+    /// output while anything is queued.
+    func updateInterest(_ connection: Connection) {
+        var events: EventLoop.Events = []
+        if !connection.readClosed && !connection.readPaused { events.insert(.readable) }
+        if !connection.outbox.isEmpty { events.insert(.writable) }
+        loop.modify(connection.fd, events)
+    }
+
     func scheduleFlush(_ connection: Connection) {
         guard !connection.flushScheduled else { return }
         connection.flushScheduled = true
@@ -87,10 +96,10 @@ extension ControlServer {
             if connection.closeAfterFlush {
                 closeConnection(connection)
             } else {
-                loop.modify(connection.fd, connection.readClosed ? [] : .readable)
+                updateInterest(connection)
             }
         } else {
-            loop.modify(connection.fd, connection.readClosed ? .writable : [.readable, .writable])
+            updateInterest(connection)
         }
     }
 

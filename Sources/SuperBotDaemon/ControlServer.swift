@@ -150,7 +150,7 @@ final class ControlServer {
                 connection.lastActivity = Clock.monotonic()
                 connection.framer.append(readBuffer[0..<n])
                 processLines(connection)
-                if !connection.isOpen || connection.readClosed { return }
+                if !connection.isOpen || connection.readClosed || connection.readPaused { return }
                 if n < readBuffer.count { return }
             } else if n == 0 {
                 peerFinishedSending(connection)
@@ -166,7 +166,7 @@ final class ControlServer {
     /// The peer half-closed: answer what it asked, then close.
     private func peerFinishedSending(_ connection: Connection) {
         connection.readClosed = true
-        loop.modify(connection.fd, connection.outbox.isEmpty ? [] : .writable)
+        updateInterest(connection)
         settle(connection)
     }
 
@@ -179,8 +179,16 @@ final class ControlServer {
         if connection.outbox.isEmpty { closeConnection(connection) }
     }
 
+    /// How long one connection's requests may run in one loop turn before the others get theirs:
+    /// a batch of ten thousand is answered across turns, so nobody else waits behind it.
+    static let turnBudget = 0.002
+
     private func processLines(_ connection: Connection) {
-        while connection.isOpen {
+        let deadline = Clock.monotonic() + ControlServer.turnBudget
+        while connection.isOpen && !connection.readPaused {
+            if Clock.monotonic() >= deadline {
+                return pause(connection) { [unowned self] in self.processLines(connection) }
+            }
             let line: [UInt8]?
             do {
                 line = try connection.framer.next()
@@ -199,11 +207,24 @@ final class ControlServer {
             }
             guard let line else { return }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            if !fastPublish(line, on: connection) { process(line, on: connection) }
+            if !fastPublish(line, on: connection) { process(line, on: connection, deadline: deadline) }
         }
     }
 
-    private func process(_ line: [UInt8], on connection: Connection) {
+    /// Stops taking this connection's input for the rest of the turn and goes on with `resume`
+    /// in the next one, after every other connection has had its events.
+    private func pause(_ connection: Connection, then resume: @escaping () -> Void) {
+        connection.readPaused = true
+        updateInterest(connection)
+        loop.schedule(after: 0) { [unowned self] in
+            guard connection.isOpen else { return }
+            connection.readPaused = false
+            updateInterest(connection)
+            resume()
+        }
+    }
+
+    private func process(_ line: [UInt8], on connection: Connection, deadline: Double) {
         switch RPCIncoming.parse(line) {
         case .invalid(let error):
             counters.rpcErrors += 1
@@ -220,20 +241,40 @@ final class ControlServer {
         case .batch(let entries):
             let batch = BatchReply(count: entries.count)
             connection.pendingReplies += 1
-            for (index, entry) in entries.enumerated() {
-                switch entry {
-                case .failure(let failure):
-                    counters.rpcErrors += 1
-                    batch.set(index, RPCResponse.error(id: failure.id, failure.error))
-                case .success(let request):
-                    dispatch(request, on: connection) { response in batch.set(index, response) }
-                }
-            }
             batch.whenComplete { [unowned self] responses in
                 connection.pendingReplies -= 1
                 if !responses.isEmpty { self.send(.array(responses), to: connection) }
                 self.settle(connection)
             }
+            dispatchBatch(entries, from: 0, into: batch, on: connection, deadline: deadline)
+        }
+    }
+
+    /// Dispatches a batch's entries until the turn's budget is spent, then goes on next turn.
+    private func dispatchBatch(
+        _ entries: [Result<RPCRequest, RPCFailure>], from start: Int, into batch: BatchReply,
+        on connection: Connection, deadline: Double
+    ) {
+        var index = start
+        while index < entries.count {
+            if Clock.monotonic() >= deadline {
+                let next = index
+                return pause(connection) { [unowned self] in
+                    self.dispatchBatch(
+                        entries, from: next, into: batch, on: connection,
+                        deadline: Clock.monotonic() + ControlServer.turnBudget)
+                    if !connection.readPaused { self.processLines(connection) }
+                }
+            }
+            let i = index
+            switch entries[i] {
+            case .failure(let failure):
+                counters.rpcErrors += 1
+                batch.set(i, RPCResponse.error(id: failure.id, failure.error))
+            case .success(let request):
+                dispatch(request, on: connection) { response in batch.set(i, response) }
+            }
+            index += 1
         }
     }
 

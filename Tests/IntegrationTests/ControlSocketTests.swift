@@ -205,3 +205,38 @@ struct ControlSocketTests {
         #expect(try JSON.parse(first)["ts"] != nil, "daemon log lines are JSON objects")
     }
 }
+
+/// One client's work is bounded per loop turn, so it cannot hold up another's.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct FairnessTests {
+    @Test func aHugeBatchIsAnsweredAcrossTurnsWhileAnotherClientIsServed() throws {
+        let h = try Harness(
+            """
+            daemon:
+              modules:
+                web: {command: superbot-fixture, start_seconds: 0}
+              autostart: [web]
+              ipc: {max_message_bytes: 8388608}
+            """)
+        try h.startDaemon()
+        #expect(h.waitForState("web", "running"))
+        let count = 20_000
+        let batch =
+            "[" + (1...count).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"module.list"}"# }.joined(separator: ",")
+            + "]\n"
+        let heavy = try RawClient(h.socketPath)
+        Socket.setReceiveTimeout(heavy.fd, seconds: 60)
+        try heavy.send(batch)
+        Clock.sleep(0.05)
+        // Another client asks while the batch is being worked on, and is answered first.
+        let status = try h.call("daemon.status")
+        #expect(status["pid"] != nil)
+        var byte: UInt8 = 0
+        let pending = recv(heavy.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        #expect(pending < 0 && errno == EAGAIN, "the batch had been answered before the other client")
+        // The batch is still answered in full, in order.
+        let replies = heavy.readJSON()?.arrayValue ?? []
+        #expect(replies.count == count)
+        #expect(replies.first?["id"] == 1 && replies.last?["id"] == JSON(count))
+    }
+}
