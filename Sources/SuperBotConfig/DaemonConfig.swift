@@ -20,6 +20,8 @@ public struct DaemonConfig: Equatable, Sendable {
         /// Bus messages queued per subscriber beyond what its socket takes; the oldest are dropped past this.
         public var subscriberQueue: Int
         public var subscriberQueueBytes: Int
+        /// Output queued for all clients together; past it the connections holding most are cut.
+        public var maxQueuedBytes: Int
     }
 
     public struct Watchdog: Equatable, Sendable {
@@ -101,7 +103,7 @@ public struct DaemonConfig: Equatable, Sendable {
             allowed: [
                 "socket_path", "auth_token", "tcp", "max_message_bytes", "max_connections", "idle_timeout",
                 "request_timeout",
-                "subscriber_queue", "subscriber_queue_mb",
+                "subscriber_queue", "subscriber_queue_mb", "max_queued_mb",
             ])
         let t = try i.child("tcp", allowed: ["enabled", "host", "port"])
         let ipc = IPC(
@@ -115,7 +117,8 @@ public struct DaemonConfig: Equatable, Sendable {
             idleTimeout: try i.seconds("idle_timeout", default: 300, minimum: 0.1),
             requestTimeout: try i.seconds("request_timeout", default: 10, minimum: 0.01),
             subscriberQueue: try i.int("subscriber_queue", default: 10_000, range: 1...10_000_000),
-            subscriberQueueBytes: try i.int("subscriber_queue_mb", default: 64, range: 1...4096) << 20)
+            subscriberQueueBytes: try i.int("subscriber_queue_mb", default: 64, range: 1...4096) << 20,
+            maxQueuedBytes: try i.int("max_queued_mb", default: 512, range: 1...65_536) << 20)
         if ipc.tcpEnabled {
             guard ipc.authToken?.isEmpty == false else {
                 throw i.error(

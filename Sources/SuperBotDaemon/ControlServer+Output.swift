@@ -13,6 +13,7 @@ extension ControlServer {
     func enqueue(_ bytes: [UInt8], to connection: Connection) {
         guard connection.isOpen else { return }
         connection.outbox += bytes
+        if connection.outbox.count > ControlServer.outboxHighWater { queueBoundCheckDue = true }
         if connection.outbox.count > ControlServer.maxOutbox {
             logger.warning("client is not reading its replies; disconnecting", ["connection": JSON(connection.id)])
             closeConnection(connection)
@@ -30,11 +31,34 @@ extension ControlServer {
             scheduleFlush(connection)
             return
         }
+        queueBoundCheckDue = true
         let dropped = connection.busQueue.push(message)
         if dropped > 0 {
             connection.droppedSinceReport += dropped
             connection.droppedTotal += dropped
             counters.busDropped += dropped
+        }
+    }
+
+    /// Every client's queued output together stays under `ipc.max_queued_mb`: past it, the
+    /// connections holding the most are cut first, each with a log line saying why. Checked once
+    /// per loop turn, and only in turns where some client was queued beyond its socket.
+    func enforceQueueBound() {
+        queueBoundCheckDue = false
+        var held = connections.values.map { ($0, $0.outbox.count + $0.busQueue.bytes) }
+        var total = held.reduce(0) { $0 + $1.1 }
+        guard total > ipc.maxQueuedBytes else { return }
+        held.sort { $0.1 > $1.1 }
+        for (connection, bytes) in held where total > ipc.maxQueuedBytes {
+            total -= bytes
+            counters.connectionsCut += 1
+            logger.warning(
+                "output queued for all clients is over ipc.max_queued_mb; cutting the connection holding the most",
+                [
+                    "connection": JSON(connection.id), "queued_bytes": JSON(bytes),
+                    "limit_bytes": JSON(ipc.maxQueuedBytes), "source": .string(connection.source ?? "client"),
+                ])
+            closeConnection(connection)
         }
     }
 
@@ -54,6 +78,7 @@ extension ControlServer {
     }
 
     func flushPending() {
+        if queueBoundCheckDue { enforceQueueBound() }
         guard !pendingFlush.isEmpty else { return }
         let list = pendingFlush
         pendingFlush = []

@@ -33,6 +33,7 @@ final class ControlServer {
         var connectionsRejected = 0
         var oversizedMessages = 0
         var busDropped = 0
+        var connectionsCut = 0
 
         var json: [String: JSON] {
             [
@@ -40,6 +41,7 @@ final class ControlServer {
                 "rpc.connections_accepted": JSON(connectionsAccepted),
                 "rpc.connections_rejected": JSON(connectionsRejected),
                 "rpc.oversized_messages": JSON(oversizedMessages), "bus.dropped": JSON(busDropped),
+                "rpc.connections_cut": JSON(connectionsCut),
             ]
         }
     }
@@ -47,6 +49,8 @@ final class ControlServer {
     private var readBuffer = [UInt8](repeating: 0, count: 65536)
     /// Bus messages go into the socket buffer up to this much; beyond it they wait in the bounded queue.
     static let outboxHighWater = 256 << 10
+    /// Set when a client's output went past its socket: the turn's end checks the global bound.
+    var queueBoundCheckDue = false
     private(set) var connections: [Int32: Connection] = [:]
     private var listeners: [Int32] = []
     private var nextID = 0

@@ -239,4 +239,30 @@ struct FairnessTests {
         #expect(replies.count == count)
         #expect(replies.first?["id"] == 1 && replies.last?["id"] == JSON(count))
     }
+
+    @Test func queuedOutputForAllClientsIsBoundedAndTheBiggestAreCutFirst() throws {
+        let h = try Harness(
+            """
+            daemon:
+              modules: {}
+              ipc: {max_queued_mb: 4, subscriber_queue_mb: 64, subscriber_queue: 10000000}
+            """)
+        try h.startDaemon()
+        // Four subscribers that never read.
+        let sleepers = try (0..<4).map { _ in try RawClient(h.socketPath) }
+        for s in sleepers {
+            try s.send(#"{"jsonrpc":"2.0","id":1,"method":"bus.subscribe","params":{"pattern":"flood.>"}}"# + "\n")
+        }
+        Clock.sleep(0.2)
+        let payload = String(repeating: "x", count: 1000)
+        let publisher = try RawClient(h.socketPath)
+        let line = #"{"jsonrpc":"2.0","method":"bus.publish","params":{"topic":"flood.a","data":"\#(payload)"}}"# + "\n"
+        for _ in 0..<8 { try publisher.send(String(repeating: line, count: 1000)) }
+        // 8 MB for each of four subscribers against a 4 MiB bound: the daemon cuts them, with a reason.
+        #expect(waitUntil(10) { (try? h.call("monitoring.metrics"))?["rpc.connections_cut"]?.intValue ?? 0 >= 3 })
+        #expect(h.daemonLogText().contains("over ipc.max_queued_mb"))
+        let cut = sleepers.filter { $0.isClosedByPeer() }.count
+        #expect(cut >= 3)
+        #expect(try h.call("daemon.status")["pid"] != nil)
+    }
 }
