@@ -57,6 +57,11 @@ extension Daemon {
         finished = true
         // Nothing a module started may outlive the daemon's stop: whatever still carries this
         // run directory's marker (a module removed by a reload, a process that escaped) dies now.
+        for runner in modules.values {
+            runner.cgroup?.killAll()
+            runner.cgroup?.remove()
+        }
+        ModuleCgroup.removeRun(runID: runID)
         let survivors = ProcessSnapshot.take(runID: runID).marked
         for pid in survivors.keys { kill(pid, SIGKILL) }
         if !survivors.isEmpty {

@@ -60,6 +60,8 @@ public final class Daemon {
     /// Job runs in progress, by the module they run.
     var jobRuns: [String: JobRun] = [:]
     var snapshotCache: (turn: UInt64, snapshot: ProcessSnapshot)?
+    /// Modules get cgroups (v1 pids + freezer) when a probe group could be made at start.
+    var useCgroups = false
 
     init(config: DaemonConfig, configPath: String) throws {
         self.config = config
@@ -116,6 +118,16 @@ public final class Daemon {
             bus.publish(topic: "alert.state", ["error": .string(problem), "file": .string(state.path)])
         }
         scheduleWatchdog(after: min(1, config.watchdog.checkInterval))
+        ModuleCgroup.removeEmptyLeftovers()
+        useCgroups =
+            ModuleCgroup.make(runID: runID, module: "probe").map { probe in
+                probe.remove()
+                return true
+            } ?? false
+        logger.info(
+            useCgroups
+                ? "modules run in cgroups of their own" : "no cgroups available; module processes are found by marker",
+            ["cgroup_root": .string(ModuleCgroup.root + "/pids/superbot-" + runID)])
         for name in graph.startOrder() where modules[name]!.adoptIfRunning() { metrics.adopted += 1 }
         let closed = closedByTradingHours(now: Daemon.now())
         let wanted = config.autostart.filter { !state.operatorStopped.contains($0) && !closed.contains($0) }

@@ -30,6 +30,9 @@ final class ModuleRunner {
     var heartbeatTimer: EventLoop.TimerID?
     /// Arguments after the configured ones for the next spawns: a scheduled run-once job's (`run`).
     var runArguments: [String] = []
+    /// The module's cgroup, where the machine allows one (made at the first spawn or adoption).
+    private(set) var cgroup: ModuleCgroup?
+    private var cgroupTried = false
 
     enum CountedEvent { case spawn, spawnFailure, healthCheckFailure }
 
@@ -77,6 +80,7 @@ final class ModuleRunner {
     /// Cancels everything that could call back into this runner, so it can be freed (a reload
     /// removed its module and its process is gone).
     func retire() {
+        cgroup?.remove()
         context.loop.cancel(timer)
         timer = nil
         stopHealthChecks()
@@ -140,7 +144,21 @@ final class ModuleRunner {
         return true
     }
 
+    /// The cgroup, made on first use; nil (and not tried again) where the machine has none for us.
+    func moduleCgroup() -> ModuleCgroup? {
+        // Another daemon's clean-up may have removed the group while it was empty: make it again.
+        if let group = cgroup, !FileSystem.isDirectory(group.pidsPath) { cgroupTried = false }
+        if !cgroupTried {
+            cgroupTried = true
+            cgroup =
+                context.moduleSettings.useCgroups
+                ? ModuleCgroup.make(runID: context.moduleSettings.runID, module: name) : nil
+        }
+        return cgroup
+    }
+
     private func adopt(_ adoptedPID: pid_t, startTime: UInt64, how: String) -> Bool {
+        _ = moduleCgroup()
         do {
             let fd = try ProcessControl.openPidFD(adoptedPID)
             try context.loop.register(fd, .readable) { [unowned self] _ in self.processExited(.unknown) }
@@ -187,6 +205,7 @@ final class ModuleRunner {
                     "module did not stop in time; sending SIGKILL",
                     ["module": .string(name), "stop_timeout": JSON(spec.stopTimeout)])
                 signalTree(SIGKILL)
+                cgroup?.killAll()
             case .notify(let notice): context.runner(self, noticed: notice)
             }
         }
@@ -201,7 +220,9 @@ final class ModuleRunner {
         do {
             let request = try spawnRequest()
             try FileSystem.makeDirectories(FileSystem.directoryName(request.outputPath!))
+            let group = moduleCgroup()
             let newPID = try Spawner.spawn(request)
+            group?.add(newPID)
             pid = newPID
             startedWall = Clock.wall()
             startTime = ProcStat.read(newPID)?.startTime ?? 0
@@ -290,7 +311,15 @@ final class ModuleRunner {
         for member in knownTree where member.pgrp != pid { kill(member.pid, SIGCONT) }
     }
 
-    func members(of pid: pid_t) -> [ProcStat] { context.processSnapshot().members(of: name, main: pid) }
+    func members(of pid: pid_t) -> [ProcStat] {
+        let snapshot = context.processSnapshot()
+        var found = snapshot.members(of: name, main: pid)
+        let known = Set(found.map(\.pid))
+        for member in cgroup?.members() ?? [] where member != pid && !known.contains(member) {
+            if let stat = snapshot.table.entries[member] ?? ProcStat.read(member) { found.append(stat) }
+        }
+        return found
+    }
 
     /// Once the main process is gone, nothing of the module may linger: SIGKILL what is left of
     /// its tree and every process still carrying its marker.
@@ -300,6 +329,7 @@ final class ModuleRunner {
             kill(member.pid, SIGKILL)
         }
         knownTree = []
+        cgroup?.killAll()
         // During a shutdown the daemon sweeps every marked process once, at the end.
         guard !context.isShuttingDown else { return }
         let escaped = context.processSnapshot().marked.filter { $0.value == name && $0.key != pid }.map(\.key)

@@ -33,6 +33,8 @@ struct ModuleSettings {
     var watchdog: DaemonConfig.Watchdog
     /// This run directory's id, in every module process's environment (`ProcessMarker`).
     var runID: String
+    /// Whether modules get cgroups of their own (the machine allows it; decided at daemon start).
+    var useCgroups: Bool = false
 }
 
 extension Daemon: ModuleRunnerContext {
@@ -41,7 +43,7 @@ extension Daemon: ModuleRunnerContext {
             baseDirectory: config.baseDirectory, runDirectory: runDirectory, socketPath: socketPath,
             logDirectory: FileSystem.resolve(config.logging.directory, against: config.baseDirectory),
             configFile: config.file,
-            authToken: config.ipc.authToken, watchdog: config.watchdog, runID: runID)
+            authToken: config.ipc.authToken, watchdog: config.watchdog, runID: runID, useCgroups: useCgroups)
     }
 
     func isOperatorStopped(_ module: String) -> Bool { state.operatorStopped.contains(module) }

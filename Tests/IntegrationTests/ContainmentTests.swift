@@ -25,6 +25,14 @@ struct ContainmentTests {
         let main = try #require(h.pid("escaper"))
         let escaped = try #require(h.ownedProcesses().first { $0 != main })
         #expect(ProcStat.read(escaped)?.session != ProcStat.read(main)?.session)
+        // Where this machine lets us make cgroups, the module runs in its own. (A child forked in
+        // the moment between spawn and the move into the group is still found by its marker.)
+        if cgroupsAvailable() {
+            let runID =
+                try FileSystem.readString(h.runDir + "/run-id").split(separator: "\n").first.map(String.init) ?? "?"
+            let groups = (try? FileSystem.readString("/proc/\(main)/cgroup")) ?? ""
+            #expect(groups.contains("pids:/superbot-\(runID)/escaper"), "\(groups)")
+        }
         #expect(h.cli(["stop", "escaper"]).code == 0)
         #expect(waitUntil(5) { h.ownedProcesses().isEmpty }, "left: \(h.ownedProcesses())")
         // Started again and the daemon stopped: nothing survives either.
@@ -107,6 +115,14 @@ struct ContainmentTests {
         #expect(exit.contains("SIGTERM") || exit.contains("exited with code"), "\(exit)")
         #expect(h.stopDaemon() == 0)
     }
+}
+
+/// Whether a v1 pids cgroup can be made here (as the daemon probes it).
+func cgroupsAvailable() -> Bool {
+    let probe = "/sys/fs/cgroup/pids/sbtest-probe-\(getpid())"
+    guard mkdir(probe, 0o755) == 0 else { return false }
+    defer { rmdir(probe) }
+    return FileSystem.exists(probe + "/cgroup.procs")
 }
 
 extension Harness {
