@@ -1,5 +1,5 @@
 # SuperBot: `make run` starts the whole system on config/, `make test` runs every test.
-.PHONY: build run test test-deps test-unit test-integration lint format bench clean
+.PHONY: build run test test-deps test-unit test-integration lint format bench fuzz clean
 
 build:
 	swift build -c release --static-swift-stdlib
@@ -37,6 +37,13 @@ lint:
 format:
 	swift format -i -r Sources Tests Package.swift
 
+# libFuzzer on our parsers (YAML, JSON, JSON-RPC framing, HTTP both ways, OHLCV CSV, cron, TZif):
+# FUZZ_SECONDS per target (default 60), from Tests/fuzz/corpus; crashes are kept in Tests/fuzz/crashes.
+fuzz:
+	swift build --build-path .build-fuzz --product superbot-fuzz \
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library
+	bash Tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 bench: build
 	bash Tests/bench/supervisor-bench.sh
 	bash Tests/bench/bus-bench.sh
@@ -44,4 +51,4 @@ bench: build
 	bash Tests/bench/schedule-bench.sh
 
 clean:
-	rm -rf .build .superbot logs
+	rm -rf .build .build-fuzz .superbot logs

@@ -77,6 +77,10 @@ let package = Package(
         .target(
             name: "SuperBotTesting", dependencies: ["ExchangeModel", "HTTP", "JSON", "MarketData", "RPC", "SystemKit"],
             swiftSettings: strict),
+        // libFuzzer targets for our parsers (`make fuzz`); without -DFUZZING it replays saved inputs.
+        .executableTarget(
+            name: "superbot-fuzz", dependencies: ["HTTP", "JSON", "MarketData", "RPC", "Schedule", "YAML"],
+            swiftSettings: strict),
         // A child program whose behaviour tests control (exit codes, ignored SIGTERM, grandchildren…).
         .executableTarget(name: "superbot-fixture", dependencies: ["SystemKit"], swiftSettings: strict),
         // A module built on the runtime, for tests: heartbeats, served methods, echoing subscriptions.
@@ -106,7 +110,7 @@ let package = Package(
             dependencies: [
                 "SystemKit", "JSON", "RPC", "HTTP", "SuperBotTesting", "ExchangeModel", "ExchangeConnector", "Trading",
                 "TradingSettings", "superbot",
-                "superbot-cli", "superbot-fixture", "superbot-fixture-module",
+                "superbot-cli", "superbot-fixture", "superbot-fixture-module", "superbot-fuzz",
                 "exchange-sim", "trading-engine",
             ],
             swiftSettings: strict),

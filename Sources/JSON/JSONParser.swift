@@ -249,7 +249,8 @@ struct JSONParser {
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if integral, let exact = Int64(text) { return .integer(exact) }
-        guard let value = Double(text) else { throw error("invalid number") }
+        // Found by `make fuzz`: `1e999` is no number we can hold or write back.
+        guard let value = Double(text), value.isFinite else { throw error("number out of range") }
         return .number(value)
     }
 

@@ -46,6 +46,14 @@ public enum OHLCVCSV {
                 values.append(v)
             }
             let ms = rawTime < 1e11 ? rawTime * 1000 : rawTime < 1e14 ? rawTime : rawTime / 1000
+            // Found by `make fuzz`: a timestamp past any epoch unit must be an error, not a trap.
+            guard ms < 1e16 else {
+                throw CSVError(
+                    line: lineNumber,
+                    message:
+                        "timestamp '\(fields[0].prefix(40))' is out of range (epoch seconds, milliseconds or microseconds)"
+                )
+            }
             let bar = Bar(
                 time: Int64(ms), open: values[0], high: values[1], low: values[2], close: values[3], volume: values[4])
             guard bar.low <= min(bar.open, bar.close), bar.high >= max(bar.open, bar.close) else {

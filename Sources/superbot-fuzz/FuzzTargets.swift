@@ -1,0 +1,74 @@
+import HTTP
+import JSON
+import MarketData
+import RPC
+import Schedule
+import YAML
+
+/// The inputs from outside that have a parser of ours, one function each. A target takes any
+/// bytes and must neither trap nor hang; whatever it accepts is exercised a little further.
+enum FuzzTargets {
+    static let all: [String: @Sendable ([UInt8]) -> Void] = [
+        "yaml": yaml, "json": json, "rpc": rpc, "http-request": httpRequest, "http-response": httpResponse,
+        "csv": csv, "cron": cron, "tzif": tzif,
+    ]
+
+    static func text(_ bytes: [UInt8]) -> String? { String(validating: bytes, as: UTF8.self) }
+
+    static func yaml(_ bytes: [UInt8]) {
+        guard let text = text(bytes) else { return }
+        _ = try? YAMLParser.parse(text)
+    }
+
+    static func json(_ bytes: [UInt8]) {
+        guard let value = try? JSON.parse(bytes) else { return }
+        // Whatever parses must serialize and parse back to itself.
+        let again = try? JSON.parse(value.serializedBytes())
+        precondition(again == value, "JSON round trip changed the value")
+    }
+
+    /// JSON-RPC lines: framed in pieces of every size the input suggests, then validated.
+    static func rpc(_ bytes: [UInt8]) {
+        var framer = LineFramer(maxBytes: 4096)
+        let step = max(1, Int(bytes.first ?? 1))
+        var index = 0
+        while index < bytes.count {
+            framer.append(bytes[index..<min(bytes.count, index + step)])
+            index += step
+            while let line = try? framer.next() { _ = RPCIncoming.parse(line) }
+        }
+    }
+
+    static func httpRequest(_ bytes: [UInt8]) {
+        var parser = HTTPParser(.request, maxHeadBytes: 4096, maxBodyBytes: 1 << 16)
+        parser.append(bytes)
+        while let request = try? parser.nextRequest() { _ = request }
+    }
+
+    static func httpResponse(_ bytes: [UInt8]) {
+        var parser = HTTPParser(.response, maxHeadBytes: 4096, maxBodyBytes: 1 << 16)
+        parser.append(bytes)
+        _ = try? parser.nextResponse(atEOF: true)
+    }
+
+    static func csv(_ bytes: [UInt8]) {
+        guard let text = text(bytes) else { return }
+        _ = try? OHLCVCSV.parse(text)
+    }
+
+    static func cron(_ bytes: [UInt8]) {
+        guard let text = text(bytes), let expression = try? CronExpression(parsing: text) else { return }
+        let s = CronSchedule(expression, zone: .utc)
+        if let next = s.next(after: 1_800_000_000) {
+            precondition(next > 1_800_000_000 && expression.matches(CivilTime(seconds: next)), "next() is no match")
+        }
+    }
+
+    static func tzif(_ bytes: [UInt8]) {
+        guard let zone = try? ZoneInfo(name: "fuzz", tzif: bytes) else { return }
+        for instant in [Int64(-2_000_000_000), 0, 1_800_000_000, 5_000_000_000] {
+            _ = zone.instants(showing: instant)
+            _ = zone.offset(at: instant)
+        }
+    }
+}
