@@ -1,5 +1,5 @@
 # SuperBot: `make run` starts the whole system on config/, `make test` runs every test.
-.PHONY: build run test test-deps test-unit test-integration lint format bench fuzz clean
+.PHONY: build run test test-deps test-unit test-integration lint format bench fuzz sanitize clean
 
 build:
 	swift build -c release --static-swift-stdlib
@@ -44,6 +44,10 @@ fuzz:
 		-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library
 	bash Tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# The unit and trading tests under ThreadSanitizer and AddressSanitizer (Tests/sanitize/run.sh).
+sanitize:
+	bash Tests/sanitize/run.sh
+
 bench: build
 	bash Tests/bench/supervisor-bench.sh
 	bash Tests/bench/bus-bench.sh
@@ -51,4 +55,4 @@ bench: build
 	bash Tests/bench/schedule-bench.sh
 
 clean:
-	rm -rf .build .build-fuzz .superbot logs
+	rm -rf .build .build-fuzz .build-thread .build-address .superbot logs

@@ -15,9 +15,9 @@ public final class FakeExchange: ExchangeAPI {
         var failSymbols: Set<String> = []
         var hangTicker = false
     }
-    let state: Mutex<State>
+    let state: PThreadLocked<State>
 
-    public init(prices: [Double]) { state = Mutex(State(prices: prices)) }
+    public init(prices: [Double]) { state = PThreadLocked(State(prices: prices)) }
 
     public var placed: Int { state.withLock { $0.placed } }
     /// The base asset the executed orders of `<asset>USDT` add up to (fees are charged in USDT here).
