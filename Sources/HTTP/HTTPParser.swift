@@ -212,7 +212,9 @@ public struct HTTPParser: Sendable {
             var sizeText = buffer[i..<lineEnd]
             if sizeText.last == 0x0D { sizeText = sizeText.dropLast() }
             if let semicolon = sizeText.firstIndex(of: UInt8(ascii: ";")) { sizeText = sizeText[..<semicolon] }
-            guard !sizeText.isEmpty, sizeText.count <= 15,
+            // Hex digits only: `Int(_:radix:)` would also take a sign, and `-1` (found by `make
+            // fuzz`) made a negative range that trapped.
+            guard !sizeText.isEmpty, sizeText.count <= 15, sizeText.allSatisfy(Self.isHexDigit),
                 let size = Int(String(decoding: sizeText, as: UTF8.self), radix: 16)
             else {
                 throw HTTPParseError(400, "malformed chunk size")
@@ -240,6 +242,10 @@ public struct HTTPParser: Sendable {
             guard buffer[i] == 0x0A else { throw HTTPParseError(400, "chunk data not followed by a line end") }
             i += 1
         }
+    }
+
+    static func isHexDigit(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66)
     }
 
     static func isTokenByte(_ b: UInt8) -> Bool {

@@ -35,6 +35,19 @@ import Testing
                 chunk: chunk)?.status == 501)
     }
 
+    /// Found by `make fuzz`: a signed chunk size (`-1`) trapped the parser, which any client of
+    /// our servers could send. Sizes are hex digits only.
+    @Test(arguments: [1, 1000])
+    func signedOrNonHexChunkSizesAreRefused(chunk: Int) {
+        for size in ["-1", "+5", " 5", "0x5", "5 ", "g"] {
+            let text = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\nhello\r\n0\r\n\r\n"
+            #expect(firstError(text, chunk: chunk)?.status == 400, "chunk size '\(size)'")
+        }
+        #expect(
+            firstError("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n0\r\n\r\n", chunk: chunk)
+                == nil)
+    }
+
     @Test(arguments: [1, 1000])
     func repeatedEqualLengthsAreOneLength(chunk: Int) throws {
         var parser = HTTPParser(.request)
