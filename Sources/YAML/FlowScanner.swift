@@ -3,6 +3,10 @@ struct FlowScanner {
     let chars: [Character]
     let positions: [(Int, Int)]
     var index = 0
+    /// Flow collections open right now: bounded, so a hostile file cannot exhaust the stack
+    /// (found by `make fuzz`: thousands of `{` in a row).
+    var depth = 0
+    static let maxDepth = 64
 
     init(_ chars: [Character], positions: [(Int, Int)]) {
         self.chars = chars
@@ -117,9 +121,15 @@ struct FlowScanner {
     mutating func parseFlowValue(inFlow: Bool) throws -> YAMLNode {
         skipSpaces()
         guard index < chars.count else { throw error("expected a value (is a ']' or '}' missing?)") }
+        if chars[index] == "[" || chars[index] == "{" {
+            guard depth < Self.maxDepth else {
+                throw error("flow collections nested more than \(Self.maxDepth) deep")
+            }
+            depth += 1
+            defer { depth -= 1 }
+            return chars[index] == "[" ? try parseFlowSequence() : try parseFlowMapping()
+        }
         switch chars[index] {
-        case "[": return try parseFlowSequence()
-        case "{": return try parseFlowMapping()
         case "\"", "'": return try parseQuoted()
         default: return try parseFlowPlain()
         }

@@ -15,6 +15,8 @@ public struct YAMLParser {
 
     var lines: [Line]
     var cursor = 0
+    /// Block collections open right now, bounded like flow ones (`FlowScanner.maxDepth`).
+    var depth = 0
 
     public static func parse(_ text: String) throws -> YAMLNode {
         var parser = try YAMLParser(text)
@@ -87,6 +89,13 @@ public struct YAMLParser {
         if line.indent < minIndent {
             throw YAMLError(message: "expected an indented value", line: line.number, column: line.indent + 1)
         }
+        guard depth < FlowScanner.maxDepth else {
+            throw YAMLError(
+                message: "collections nested more than \(FlowScanner.maxDepth) deep", line: line.number,
+                column: line.indent + 1)
+        }
+        depth += 1
+        defer { depth -= 1 }
         if isSequenceEntry(line.text) { return try parseSequence(indent: line.indent) }
         if try mappingColon(in: line.text, line: line) != nil { return try parseMapping(indent: line.indent) }
         cursor += 1

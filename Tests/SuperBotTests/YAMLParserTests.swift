@@ -151,3 +151,17 @@ import Testing
         #expect(try YAMLParser.parse(text)["daemon"]?["autostart"]?.sequence?.count == 1)
     }
 }
+
+/// Found by `make fuzz`: thousands of `{` in a row exhausted the stack. Nesting is bounded.
+struct YAMLNestingTests {
+    @Test func nestingDeeperThanTheBoundIsAnErrorNotACrash() throws {
+        let flow = String(repeating: "{a: ", count: 3000) + "1" + String(repeating: "}", count: 3000)
+        #expect { try YAMLParser.parse("x: " + flow + "\n") } throws: { "\($0)".contains("nested more than 64 deep") }
+        let block = (0..<200).map { String(repeating: " ", count: $0) + "a:" }.joined(separator: "\n") + " 1\n"
+        #expect { try YAMLParser.parse(block) } throws: { "\($0)".contains("nested more than 64 deep") }
+        let fine = (0..<60).map { String(repeating: " ", count: $0) + "a:" }.joined(separator: "\n") + " 1\n"
+        #expect(throws: Never.self) { try YAMLParser.parse(fine) }
+        let flowFine = String(repeating: "[", count: 60) + String(repeating: "]", count: 60)
+        #expect(throws: Never.self) { try YAMLParser.parse("x: " + flowFine + "\n") }
+    }
+}
