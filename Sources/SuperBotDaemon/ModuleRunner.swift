@@ -114,9 +114,11 @@ final class ModuleRunner {
     /// process carries this module's marker; else, with no usable PID file, the oldest process of
     /// the module found by its marker. Never a process without the marker (a forged or reused PID).
     func adoptIfRunning() -> Bool {
-        let marker = ProcessMarker(runID: context.moduleSettings.runID, module: name)
+        let settings = context.moduleSettings
+        let socket = FileSystem.absolute(settings.socketPath)
         if let file = ModulePidFile.read(pidFilePath) {
-            if file.matchesLiveProcess() && ProcessMarker.read(file.pid) == marker {
+            let marker = ProcessMarker.read(file.pid)
+            if file.matchesLiveProcess(), marker?.belongs(to: name, runID: settings.runID, socket: socket) == true {
                 return adopt(file.pid, startTime: file.startTime, how: "pid file")
             }
             context.logger.warning(

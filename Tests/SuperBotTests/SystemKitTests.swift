@@ -47,3 +47,22 @@ import Testing
         #expect(FileSystem.listDirectory(dir + "/a/b") == ["f"])
     }
 }
+
+struct ProcessMarkerTests {
+    @Test func aMarkerBelongsToItsModuleAndRunOrToAnOlderDaemonOnTheSameSocket() {
+        let ours = ProcessMarker(runID: "0123456789abcdef", module: "web", socket: "/srv/.superbot/superbot.sock")
+        #expect(ours.belongs(to: "web", runID: "0123456789abcdef", socket: "/elsewhere"))
+        #expect(!ours.belongs(to: "api", runID: "0123456789abcdef", socket: "/srv/.superbot/superbot.sock"))
+        #expect(!ours.belongs(to: "web", runID: "fedcba9876543210", socket: "/srv/.superbot/superbot.sock"))
+        // Started by a daemon from before run ids: recognised by the socket it was given.
+        let older = ProcessMarker(runID: "", module: "web", socket: "/srv/.superbot/superbot.sock")
+        #expect(older.belongs(to: "web", runID: "0123456789abcdef", socket: "/srv/.superbot/superbot.sock"))
+        #expect(!older.belongs(to: "web", runID: "0123456789abcdef", socket: "/other/superbot.sock"))
+    }
+
+    @Test func theMarkerIsReadFromProcEnviron() {
+        // This test process has no marker; pid 1 is not ours to read or has none.
+        #expect(ProcessMarker.read(getpid())?.runID.isEmpty != false)
+        #expect(ProcessMarker.read(999_999_999) == nil)
+    }
+}
