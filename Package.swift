@@ -71,11 +71,7 @@ let package = Package(
         .executableTarget(
             name: "exchange-sim", dependencies: ["ExchangeSim", "SystemKit"], swiftSettings: strict),
         .executableTarget(name: "superbot", dependencies: ["SuperBotDaemon"], swiftSettings: strict),
-        // Linked fully static: the dynamic loader's relocations were most of its start-up time
-        // (1.5 ms against /bin/true's 0.5 ms), and a CLI is started once per command.
-        .executableTarget(
-            name: "superbot-cli", dependencies: ["SuperBotCLI"], swiftSettings: strict,
-            linkerSettings: [.unsafeFlags(["-static-executable"])]),
+        .executableTarget(name: "superbot-cli", dependencies: ["SuperBotCLI"], swiftSettings: strict),
         // What the test targets share: deadlines instead of sleeps, a manual clock, a loop on a thread, an HTTP
         // client, the daemon process harness, an in-memory exchange.
         .target(
