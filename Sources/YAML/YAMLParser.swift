@@ -85,6 +85,11 @@ public struct YAMLParser {
     /// Parses the block node starting at the current line, which must be indented at least `minIndent`.
     mutating func parseNode(minIndent: Int) throws -> YAMLNode {
         skipBlank()
+        // Found by `make fuzz` (`-\t#a:` then blank lines): a value expected where the file ends.
+        guard cursor < lines.count else {
+            throw YAMLError(
+                message: "expected a value, found the end of the file", line: lines.last?.number ?? 1, column: 1)
+        }
         let line = lines[cursor]
         if line.indent < minIndent {
             throw YAMLError(message: "expected an indented value", line: line.number, column: line.indent + 1)

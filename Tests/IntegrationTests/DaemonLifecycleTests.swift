@@ -22,6 +22,8 @@ struct DaemonLifecycleTests {
         #expect(h.waitForState("worker", "running") && h.waitForState("helper", "running"))
         let worker = try #require(h.pid("worker"))
         let helper = try #require(h.pid("helper"))
+        // The helper's grandchild is forked just after the helper runs: wait for all three.
+        #expect(waitUntil(5) { h.ownedProcesses().count == 3 })
         let before = Set(h.ownedProcesses())
         h.killDaemonHard()
         #expect(Harness.isAlive(worker) && Harness.isAlive(helper), "modules must outlive a SIGKILLed daemon")

@@ -161,6 +161,8 @@ struct YAMLNestingTests {
         #expect { try YAMLParser.parse(block) } throws: { "\($0)".contains("nested more than 64 deep") }
         let fine = (0..<60).map { String(repeating: " ", count: $0) + "a:" }.joined(separator: "\n") + " 1\n"
         #expect(throws: Never.self) { try YAMLParser.parse(fine) }
+        // Found by `make fuzz`: a value expected at the end of the file trapped on an index.
+        #expect(throws: YAMLError.self) { try YAMLParser.parse("-\t#a:\n\t\t \t") }
         let flowFine = String(repeating: "[", count: 60) + String(repeating: "]", count: 60)
         #expect(throws: Never.self) { try YAMLParser.parse("x: " + flowFine + "\n") }
     }
