@@ -60,9 +60,31 @@ struct ProcessMarkerTests {
         #expect(!older.belongs(to: "web", runID: "0123456789abcdef", socket: "/other/superbot.sock"))
     }
 
-    @Test func theMarkerIsReadFromProcEnviron() {
-        // This test process has no marker; pid 1 is not ours to read or has none.
-        #expect(ProcessMarker.read(getpid())?.runID.isEmpty != false)
+    @Test func theMarkerIsReadFromProcEnviron() throws {
+        let env = ["SUPERBOT_MODULE=web", "SUPERBOT_RUN_ID=0123456789abcdef", "SUPERBOT_SOCKET=/srv/s.sock"]
+        let child = try Spawner.spawn(
+            SpawnRequest(executable: "/bin/sleep", arguments: ["sleep", "30"], environment: env))
+        defer {
+            kill(child, SIGKILL)
+            var status: Int32 = 0
+            waitpid(child, &status, 0)
+        }
+        // The environment is readable once the child has exec'd sleep.
+        var marker: ProcessMarker?
+        for _ in 0..<200 where marker == nil {
+            marker = ProcessMarker.read(child)
+            if marker == nil { usleep(5000) }
+        }
+        #expect(marker == ProcessMarker(runID: "0123456789abcdef", module: "web", socket: "/srv/s.sock"))
+        let unmarked = try Spawner.spawn(
+            SpawnRequest(executable: "/bin/sleep", arguments: ["sleep", "30"], environment: ["PATH=/bin"]))
+        defer {
+            kill(unmarked, SIGKILL)
+            var status: Int32 = 0
+            waitpid(unmarked, &status, 0)
+        }
+        usleep(50_000)
+        #expect(ProcessMarker.read(unmarked) == nil)
         #expect(ProcessMarker.read(999_999_999) == nil)
     }
 }
