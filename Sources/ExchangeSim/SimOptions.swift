@@ -7,7 +7,9 @@ public struct SimOptions {
         usage: exchange-sim [--config DIR|FILE] [--port N] [--seed N] [--speed X] [--symbols A,B]
                             [--weight-limit N] [--rate-window S] [--latency-ms N] [--error-rate P]
                             [--drop-rate P] [--lose-reply-rate P] [--garbage-rate P] [--replay SYMBOL=FILE.csv]
+                            [--state-file PATH]
         Settings come from trading.yaml (trading.simulator, trading.symbols); flags override them.
+        The account (balances, orders, trades) survives restarts in --state-file ('' keeps it in memory).
         """
 
     /// A command line that cannot run: the message says which flag and why.
@@ -64,6 +66,7 @@ public struct SimOptions {
         case "--drop-rate": simulator.faults.dropRate = try probability()
         case "--lose-reply-rate": simulator.faults.loseReplyRate = try probability()
         case "--garbage-rate": simulator.faults.garbageRate = try probability()
+        case "--state-file": simulator.stateFile = value.isEmpty ? nil : value
         case "--replay":
             let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw Invalid("--replay needs SYMBOL=FILE.csv, got '\(value)'") }

@@ -69,6 +69,8 @@ public enum SimServer {
             [
                 "port": .number(Double(server.port)), "symbols": .number(Double(symbols.count)),
                 "seed": .number(Double(sim.seed)), "speed": .number(sim.speed),
+                "state_file": sim.stateFile.map { .string($0) } ?? .null,
+                "restored_orders": .number(Double(exchange.restoredOrders)),
             ])
         try? FileSystem.writeAll(
             1,

@@ -47,7 +47,19 @@ public final class SimulatedExchange {
     public internal(set) var stats = Stats()
     let apiRoutes = SimulatedExchange.apiRouter()
 
+    /// Where the account is kept across restarts (nil: memory only).
+    let store: SimStore?
+
+    /// A simulated day at most is replayed to continue the price path where a restarted simulator
+    /// left it; past that the path starts afresh from now.
+    static let maxReplayedSeconds = 86_400.0
+
     public init(config: TradingConfig.Simulator, symbols: [String], now: Double) throws {
+        store = config.stateFile.map(SimStore.init)
+        let saved = try store?.load()
+        restoredOrders = saved?.orders.count ?? 0
+        var origin = saved?.origin ?? now
+        if (now - origin) * config.speed > SimulatedExchange.maxReplayedSeconds { origin = now }
         takerFee = config.takerFee
         makerFee = config.makerFee
         buyFeeInBase = config.feeAsset == "received"
@@ -55,9 +67,9 @@ public final class SimulatedExchange {
         limiter = WeightLimiter(limit: config.weightLimit, window: config.rateWindow)
         faultRandom = SeededRandom(seed: config.seed, stream: "faults")
         speed = config.speed
-        startWall = now
+        startWall = origin
         symbolOrder = symbols
-        let startSecond = Int64(now)
+        let startSecond = Int64(origin)
         for symbol in symbols {
             guard let (base, quote) = TradingConfig.splitSymbol(symbol) else {
                 throw SimError("'\(symbol)' is not a spot symbol like BTCUSDT")
@@ -85,7 +97,42 @@ public final class SimulatedExchange {
                 historyBars: config.historyBars, replay: replay)
             for asset in [base, quote] where balances[asset] == nil { balances[asset] = SimBalance(free: 0, locked: 0) }
         }
-        for (asset, amount) in config.balances { balances[asset] = SimBalance(free: amount, locked: 0) }
+        guard let saved else {
+            for (asset, amount) in config.balances { balances[asset] = SimBalance(free: amount, locked: 0) }
+            try store?.compact(SimStore.State(origin: origin, balances: balances, orders: [:]))
+            return
+        }
+        // The account as the last run left it: config balances only seed a new account.
+        balances.merge(saved.balances) { $1 }
+        orders = saved.orders
+        for (id, order) in orders {
+            orderByClientID[order.clientOrderId] = id
+            if order.isOpen { openOrderIDs.insert(id) }
+            nextOrderID = max(nextOrderID, id + 1)
+            for fill in order.fills { nextTradeID = max(nextTradeID, fill.tradeId + 1) }
+        }
+        for id in orders.keys.sorted() { trades[orders[id]!.symbol, default: []].append(contentsOf: orders[id]!.fills) }
+        for symbol in trades.keys { trades[symbol]!.sort { $0.tradeId < $1.tradeId } }
+        try store?.compact(SimStore.State(origin: origin, balances: balances, orders: orders))
+    }
+
+    /// Orders this run found in its state file (0 for a new account), for the start-up log.
+    public let restoredOrders: Int
+
+    /// Puts an order's new state (and the balances it moved) on disk before any reply mentions
+    /// it. A simulator that cannot keep its account stops rather than answer from a state it
+    /// will not have after a restart.
+    private func persist(_ order: SimOrder, _ market: SimMarket) {
+        guard let store else { return }
+        do {
+            try store.record(
+                order,
+                balances: [market.baseAsset, market.quoteAsset].reduce(into: [:]) {
+                    $0[$1] = balances[$1, default: SimBalance(free: 0, locked: 0)]
+                })
+        } catch {
+            SimServer.fail("cannot record order \(order.orderId) in \(store.path): \(error)", code: 1)
+        }
     }
 
     /// Starting prices and volatilities of well-known bases, so default paths look familiar.
@@ -212,6 +259,7 @@ public final class SimulatedExchange {
         orderByClientID[order.clientOrderId] = order.orderId
         nextOrderID += 1
         stats.ordersPlaced += 1
+        persist(order, market)
         return order
     }
 
@@ -275,6 +323,7 @@ public final class SimulatedExchange {
         order.updateTime = Int64(now * 1000)
         orders[id] = order
         openOrderIDs.remove(id)
+        persist(order, market)
         return order
     }
 
@@ -297,6 +346,7 @@ public final class SimulatedExchange {
             order.status = .filled
             orders[id] = order
             openOrderIDs.remove(id)
+            persist(order, market)
         }
     }
 }

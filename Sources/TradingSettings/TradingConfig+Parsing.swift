@@ -94,7 +94,7 @@ extension TradingConfig {
                 "host", "port", "seed", "speed", "taker_fee", "maker_fee", "fee_asset", "balances", "weight_limit",
                 "rate_window",
                 "history_bars",
-                "faults", "replay", "markets",
+                "faults", "replay", "markets", "state_file",
             ])
         let f = try s.child(
             "faults",
@@ -131,6 +131,8 @@ extension TradingConfig {
                     stepSize: m.has("step_size") ? try m.number("step_size", default: 0.001, minimum: 1e-12) : nil)
             }
         }
+        let dataDirectory = FileSystem.resolve(try t.string("data_dir", default: "data"), against: baseDirectory)
+        let stateFile = try s.string("state_file", default: "exchange-sim.jsonl")
         let simulator = Simulator(
             host: try s.string("host", default: "127.0.0.1"),
             port: try s.int("port", default: 8081, range: 0...65535),
@@ -145,14 +147,15 @@ extension TradingConfig {
             historyBars: try s.int("history_bars", default: 500, range: 1...5000),
             faults: faults,
             replay: try s.stringMap("replay").mapValues { FileSystem.resolve($0, against: baseDirectory) },
-            markets: markets)
+            markets: markets,
+            stateFile: stateFile.isEmpty ? nil : FileSystem.resolve(stateFile, against: dataDirectory))
         guard simulator.host == "127.0.0.1" || simulator.host == "localhost" else {
             throw s.error("host", "must be 127.0.0.1: the simulator serves loopback only")
         }
         return TradingConfig(
             file: file, baseDirectory: baseDirectory, mode: mode,
-            dataDirectory: FileSystem.resolve(try t.string("data_dir", default: "data"), against: baseDirectory),
-            engines: engines, exchange: exchange, simulator: simulator, document: ConfigDocument.json(root))
+            dataDirectory: dataDirectory, engines: engines, exchange: exchange, simulator: simulator,
+            document: ConfigDocument.json(root))
     }
 
     /// `BTCUSDT` → (`BTC`, `USDT`), or nil when it is not a plausible spot symbol.

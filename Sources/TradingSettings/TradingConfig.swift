@@ -165,6 +165,9 @@ public struct TradingConfig: Equatable, Sendable {
         public var faults: Faults
         public var replay: [String: String]
         public var markets: [String: Market]
+        /// Where the simulator keeps its account (balances, orders, trades) across restarts;
+        /// nil keeps it in memory only.
+        public var stateFile: String?
     }
 
     public var file: String

@@ -10,9 +10,10 @@ import Testing
 
 /// A real `exchange-sim` process on a free port, killed when the test ends.
 final class SimProcess {
-    let pid: pid_t
+    private(set) var pid: pid_t = 0
     let port: UInt16
     let dir: String
+    let flags: [String]
 
     init(
         _ flags: [String] = [], symbols: String = "BTCUSDT,ETHUSDT,SOLUSDT",
@@ -21,10 +22,16 @@ final class SimProcess {
         throws
     {
         dir = temporaryDirectory("sbsim")
+        self.flags = flags
         try FileSystem.writeAtomically(
             dir + "/trading.yaml",
-            Array("trading:\n  symbols: [\(symbols)]\n  simulator: {\(simulator)}\n".utf8))
+            Array("trading:\n  data_dir: \(dir)/data\n  symbols: [\(symbols)]\n  simulator: {\(simulator)}\n".utf8))
         port = Harness.freePort()
+        try start()
+    }
+
+    /// Starts the simulator (again, after `kill`) on the same port and state file.
+    func start() throws {
         var env = Environment.all()
         env.append("SUPERBOT_LOG_DIR=\(dir)/logs")
         pid = try Spawner.spawn(
@@ -32,14 +39,17 @@ final class SimProcess {
                 executable: Harness.binary("exchange-sim"),
                 arguments: ["exchange-sim", "--config", dir + "/trading.yaml", "--port", String(port)] + flags,
                 environment: env, workingDirectory: dir, outputPath: dir + "/sim.out"))
-        let port = self.port
+        let (port, pid) = (self.port, self.pid)
+        var exited = false
         let up = waitUntil(10) {
-            (try? Socket.connectTCP(host: "127.0.0.1", port: port)).map {
-                close($0)
-                return true
-            } ?? false
+            exited = Harness.waitForExit(pid, timeout: 0.001) != nil
+            return exited
+                || (try? Socket.connectTCP(host: "127.0.0.1", port: port)).map {
+                    close($0)
+                    return true
+                } ?? false
         }
-        if !up {
+        if !up || exited {
             throw HarnessError("exchange-sim did not listen: \((try? FileSystem.readString(dir + "/sim.out")) ?? "")")
         }
     }

@@ -121,7 +121,7 @@ def sim_throughput(bin_dir, seconds):
     d = tempfile.mkdtemp(prefix="sbsim-")
     port = free_port()
     open(d + "/trading.yaml", "w").write(trading_yaml(symbols(15), port))
-    sim = subprocess.Popen(["taskset", "-c", "0", bin_dir + "/exchange-sim", "--config", d + "/trading.yaml"], cwd=d,
+    sim = subprocess.Popen(["taskset", "-c", "0", bin_dir + "/exchange-sim", "--config", d + "/trading.yaml", "--state-file", ""], cwd=d,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out = {}
     try:
