@@ -38,22 +38,22 @@ final class SimStore {
             lineNumber += 1
             defer { lineStart = i + 1 }
             if i == lineStart { continue }
-            let where_ = "\(path):\(lineNumber)"
+            let place = "\(path):\(lineNumber)"
             guard let json = try? JSON.parse(bytes[lineStart..<i]) else {
-                throw SimError("\(where_) is not JSON; move the file aside to start the simulator's account afresh")
+                throw SimError("\(place) is not JSON; move the file aside to start the simulator's account afresh")
             }
             if let origin = json["origin"]?.doubleValue {
                 state = State(origin: origin, balances: [:], orders: [:])
             }
-            guard state != nil else { throw SimError("\(where_): the file does not start with its origin line") }
+            guard state != nil else { throw SimError("\(place): the file does not start with its origin line") }
             for (asset, value) in json["balances"]?.objectValue ?? [:] {
                 guard let pair = value.arrayValue, pair.count == 2, let free = pair[0].doubleValue,
                     let locked = pair[1].doubleValue
-                else { throw SimError("\(where_): balance of \(asset) is not [free, locked]") }
+                else { throw SimError("\(place): balance of \(asset) is not [free, locked]") }
                 state!.balances[asset] = SimBalance(free: free, locked: locked)
             }
             if let record = json["order"] {
-                guard let order = SimOrder(json: record) else { throw SimError("\(where_): not an order record") }
+                guard let order = SimOrder(json: record) else { throw SimError("\(place): not an order record") }
                 state!.orders[order.orderId] = order
             }
         }
