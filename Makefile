@@ -61,6 +61,7 @@ bench: build
 	bash Tests/bench/bus-bench.sh
 	bash Tests/bench/trading-bench.sh
 	bash Tests/bench/schedule-bench.sh
+	bash Tests/bench/fault-matrix.sh
 
 clean:
 	rm -rf .build .build-fuzz .build-thread .build-address .superbot logs
