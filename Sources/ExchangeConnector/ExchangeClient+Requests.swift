@@ -124,6 +124,7 @@ extension ExchangeClient {
         return OrderResult(
             symbol: symbol, orderId: Int64(id), clientOrderId: client,
             side: OrderSide(rawValue: json["side"]?.stringValue ?? "") ?? side,
-            status: status, executedQty: executed, fills: fills)
+            status: status, executedQty: executed, fills: fills,
+            time: json["time"]?.int64Value ?? json["transactTime"]?.int64Value)
     }
 }

@@ -14,6 +14,8 @@ public protocol ExchangeAPI: Sendable {
     func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill]
     /// Free plus locked balance of one asset in the account: what reconciliation compares with the books.
     func accountBalance(_ asset: String) async throws -> Double
+    /// The order book's best `limit` levels a side: a buy is sized by walking the asks.
+    func depth(_ symbol: String, limit: Int) async throws -> OrderBook
 }
 
 public enum OrderSide: String, Sendable, Equatable {
@@ -67,10 +69,12 @@ public struct OrderResult: Sendable, Equatable {
     public var status: String
     public var executedQty: Double
     public var fills: [Fill]
+    /// When the exchange created the order (ms since the epoch), if it said.
+    public var time: Int64?
 
     public init(
         symbol: String, orderId: Int64, clientOrderId: String, side: OrderSide, status: String, executedQty: Double,
-        fills: [Fill]
+        fills: [Fill], time: Int64? = nil
     ) {
         self.symbol = symbol
         self.orderId = orderId
@@ -79,6 +83,7 @@ public struct OrderResult: Sendable, Equatable {
         self.status = status
         self.executedQty = executedQty
         self.fills = fills
+        self.time = time
     }
 
     public var isFinal: Bool { ["FILLED", "CANCELED", "EXPIRED", "REJECTED", "EXPIRED_IN_MATCH"].contains(status) }

@@ -94,6 +94,14 @@ public final class FakeExchange: ExchangeAPI {
         }
     }
 
+    /// Every order fills at the last price, so the book is that one price, as deep as needed.
+    public func depth(_ symbol: String, limit: Int) async throws -> OrderBook {
+        state.withLock { s in
+            let price = s.prices[max(0, min(s.index - 1, s.prices.count - 1))]
+            return OrderBook(lastUpdateId: Int64(s.index), bids: [(price, 1e12)], asks: [(price, 1e12)])
+        }
+    }
+
     public func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] {
         state.withLock { s in s.orders.values.first { $0.orderId == orderId }?.fills ?? [] }
     }

@@ -48,7 +48,8 @@ public final class EngineCore {
     public private(set) var strategy: any Strategy
     /// Open time of the newest closed bar the strategy has seen.
     public private(set) var lastBarTime: Int64?
-    public private(set) var pending: (clientOrderId: String, side: OrderSide, qty: Double)?
+    /// The order in flight, and when its intent was journaled.
+    public private(set) var pending: (clientOrderId: String, side: OrderSide, qty: Double, since: Double)?
     public private(set) var cooldownUntil = 0.0
     public private(set) var pausedReason: String?
     /// The UTC day the pause belongs to; the next day trades again.
@@ -142,13 +143,13 @@ public final class EngineCore {
                 cooldownUntil = json["cooldown_until"]?.doubleValue ?? 0
             }
         }
-        var open: [String: (OrderSide, Double)] = [:]
+        var open: [String: (OrderSide, Double, Double)] = [:]
         var order: [String] = []
         var lastDay: (day: String, startEquity: Double, paused: String?)?
         for entry in entries {
             switch entry {
-            case .intent(_, _, let id, let side, let qty):
-                open[id] = (side, qty)
+            case .intent(_, let ts, let id, let side, let qty):
+                open[id] = (side, qty, ts)
                 order.append(id)
             case .fill(let seq, _, let id, _, let fill, let side):
                 seenFills.insert(FillKey(clientOrderId: id, tradeId: fill.tradeId))
@@ -179,7 +180,9 @@ public final class EngineCore {
         if let price = try? await exchange.tickerPrice(symbol), price.isFinite, price > 0 {
             try markPrice(price, now: now)
         }
-        if let id = order.last(where: { open[$0] != nil }), let (side, qty) = open[id] { pending = (id, side, qty) }
+        if let id = order.last(where: { open[$0] != nil }), let (side, qty, since) = open[id] {
+            pending = (id, side, qty, since)
+        }
         if pending != nil { try await settlePending(now: now) }
         isRecovered = true
     }
@@ -255,8 +258,11 @@ public final class EngineCore {
             }
         }
         if rules == nil { rules = try await exchange.symbolRules(symbol) }
+        // A buy is sized by walking the book; without one the risk check keeps a wider margin.
+        let asks = side == .buy ? ((try? await exchange.depth(symbol, limit: 20))?.asks ?? []) : []
         let decision = risk.check(
-            side: side, qty: qty, price: price, ledger: ledger, rules: rules!, now: now, cooldownUntil: cooldownUntil)
+            side: side, qty: qty, price: price, ledger: ledger, rules: rules!, now: now, cooldownUntil: cooldownUntil,
+            asks: asks)
         try crashHook(.risk)
         switch decision {
         case .reject(let why):
@@ -273,7 +279,7 @@ public final class EngineCore {
         report.decision = riskExit.map { "allowed (\($0))" } ?? "allowed"
         let clientOrderId = clientOrderID(now: now)
         try append(.intent(seq: nextSeq, ts: now, clientOrderId: clientOrderId, side: side, qty: qty))
-        pending = (clientOrderId, side, qty)
+        pending = (clientOrderId, side, qty, now)
         try crashHook(.intentJournaled)
 
         let result: OrderResult
@@ -287,6 +293,7 @@ public final class EngineCore {
             throw error
         }
         try crashHook(.orderPlaced)
+        try refuseIfOlder(result, now: now)
         report.order = result
         report.newFills = try record(result, side: side, now: now)
         return report
@@ -406,15 +413,37 @@ public final class EngineCore {
         return fresh
     }
 
+    /// Orders whose time is this far before their intent (clock skew allowed, as Binance's
+    /// `recvWindow`) cannot be the intent's own.
+    static let clockSkew = 5.0
+
+    /// An exchange holds one order per client id. If the one it holds under the pending id is
+    /// older than the intent, the id collided with another order and this intent was never
+    /// placed (its placement was refused as a duplicate): it is closed unbooked, with an error,
+    /// and that order's fills are never taken for the intent's.
+    private func refuseIfOlder(_ result: OrderResult, now: Double) throws {
+        guard let (id, _, _, since) = pending, result.clientOrderId == id, let created = result.time,
+            Double(created) / 1000 < since - EngineCore.clockSkew
+        else { return }
+        try append(.done(seq: nextSeq, ts: now, clientOrderId: id, status: "COLLIDED"))
+        pending = nil
+        throw ExchangeError.rejected(
+            status: 400, code: -2010,
+            message:
+                "client order id \(id) already names order \(result.orderId), created \(Double(created) / 1000), before this intent (\(since)): the intent was never placed; nothing booked"
+        )
+    }
+
     /// Asks the exchange what became of the order in flight.
     private func settlePending(now: Double) async throws {
-        guard let (id, side, _) = pending else { return }
+        guard let (id, side, _, _) = pending else { return }
         guard let order = try await exchange.queryOrder(symbol: symbol, clientOrderId: id) else {
             try append(.done(seq: nextSeq, ts: now, clientOrderId: id, status: "NOT_FOUND"))
             pending = nil
             try saveSnapshot(now: now)
             return
         }
+        try refuseIfOlder(order, now: now)
         var full = order
         full.fills = try await exchange.orderTrades(symbol: symbol, orderId: order.orderId)
         _ = try record(full, side: side, now: now)

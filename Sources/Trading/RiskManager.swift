@@ -15,9 +15,10 @@ public struct RiskManager: Sendable {
     public init(_ limits: TradingConfig.Risk) { self.limits = limits }
 
     /// `cooldownUntil`: set after a losing trade; entries wait until then (exits never do).
+    /// `asks`: the book a buy walks, best first (empty when it could not be fetched).
     public func check(
         side: OrderSide, qty: Double, price: Double, ledger: Ledger, rules: SymbolRules, now: Double,
-        cooldownUntil: Double
+        cooldownUntil: Double, asks: [(price: Double, qty: Double)] = []
     ) -> Decision {
         guard qty.isFinite, qty > 0, price.isFinite, price > 0 else {
             return .reject("quantity \(qty) at price \(price) is not a positive finite order")
@@ -31,7 +32,8 @@ public struct RiskManager: Sendable {
                 return .reject("cooling down after a loss for \(rounded(cooldownUntil - now)) s more")
             }
             let room = limits.maxPositionNotional - ledger.position * price
-            let affordable = max(0, ledger.cash) / (price * 1.01)
+            let affordable = RiskManager.affordable(
+                cash: max(0, ledger.cash), asks: asks, price: price, feeRate: limits.feeRate)
             qty = min(qty, room / price, limits.maxOrderNotional / price, affordable)
         case .sell:
             qty = min(qty, ledger.position)
@@ -51,6 +53,28 @@ public struct RiskManager: Sendable {
         }
         return .allow(qty: qty)
     }
+
+    /// How much a buy can take with `cash`: walking the asks level by level, with the fee on
+    /// top and `bookMargin` for the book moving before the order lands, so the fill never costs
+    /// more than the engine holds. Without a book: the ticker price plus 1 %.
+    static func affordable(cash: Double, asks: [(price: Double, qty: Double)], price: Double, feeRate: Double)
+        -> Double
+    {
+        var budget = cash / ((1 + feeRate) * (1 + bookMargin))
+        guard !asks.isEmpty else { return budget / (price * 1.01) }
+        var qty = 0.0
+        for level in asks where level.price > 0 && level.qty > 0 {
+            let cost = level.price * level.qty
+            if cost >= budget { return qty + budget / level.price }
+            qty += level.qty
+            budget -= cost
+        }
+        // The book shown ends here: buy no more than it holds.
+        return qty
+    }
+
+    /// Allowance for the book moving between its fetch and the order.
+    static let bookMargin = 0.002
 
     /// Why the day's loss stops trading, or nil while it is within the limit.
     public func dailyLossBreach(_ ledger: Ledger) -> String? {

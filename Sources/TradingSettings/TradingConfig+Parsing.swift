@@ -191,13 +191,20 @@ extension TradingConfig {
         }
         let r = try m.child(
             "risk",
-            allowed: ["max_position_notional", "max_order_notional", "daily_loss_limit", "loss_cooldown", "stop_loss"])
+            allowed: [
+                "max_position_notional", "max_order_notional", "daily_loss_limit", "loss_cooldown", "stop_loss",
+                "fee_rate",
+            ])
         let risk = Risk(
             maxPositionNotional: try r.number("max_position_notional", default: 2000),
             maxOrderNotional: try r.number("max_order_notional", default: 1000),
             dailyLossLimit: try r.number("daily_loss_limit", default: 500),
             lossCooldown: try r.seconds("loss_cooldown", default: 30),
-            stopLoss: try r.number("stop_loss", default: 0.05))
+            stopLoss: try r.number("stop_loss", default: 0.05),
+            feeRate: try r.number("fee_rate", default: 0.001))
+        guard risk.feeRate < 0.1 else {
+            throw r.error("fee_rate", "is a fraction of the order value (0.001 = 0.1 %) and must be below 0.1")
+        }
         guard risk.stopLoss < 1 else {
             throw r.error("stop_loss", "is a fraction below the entry price (0.05 = 5 %) and must be below 1")
         }

@@ -39,15 +39,19 @@ public struct TradingConfig: Equatable, Sendable {
         /// Exit a position once the price is this fraction below its entry (0 = never): a paused
         /// engine still cuts a loss instead of holding it for the rest of the day.
         public var stopLoss: Double
+        /// The taker fee a buy is sized with, so that the fill, the book walk and the fee together
+        /// stay within the engine's cash.
+        public var feeRate: Double
         public init(
             maxPositionNotional: Double, maxOrderNotional: Double, dailyLossLimit: Double, lossCooldown: Double,
-            stopLoss: Double = 0.05
+            stopLoss: Double = 0.05, feeRate: Double = 0.001
         ) {
             self.maxPositionNotional = maxPositionNotional
             self.maxOrderNotional = maxOrderNotional
             self.dailyLossLimit = dailyLossLimit
             self.lossCooldown = lossCooldown
             self.stopLoss = stopLoss
+            self.feeRate = feeRate
         }
     }
 

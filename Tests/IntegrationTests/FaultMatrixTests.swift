@@ -23,7 +23,7 @@ struct FaultMatrixTests {
         ("5xx errors", "error_rate=0.3"),
         ("dropped connections", "drop_rate=0.3"),
         ("garbage replies", "garbage_rate=0.3"),
-        ("latency past the timeout", "latency_ms=500&latency_jitter_ms=1000"),
+        ("latency past the timeout", "latency_ms=200&latency_jitter_ms=1000"),
         ("simulator kill -9", nil),
         ("everything at once", "lose_reply_rate=0.2&error_rate=0.1&drop_rate=0.1&garbage_rate=0.1&latency_ms=100"),
     ]
@@ -98,7 +98,10 @@ struct FaultMatrixTests {
                 #expect(killer.error == nil, "the simulator did not come back: \(killer.error ?? "")")
             }
             let sent = try intents(symbols, dataDirectory).count - intentsBefore
-            lines.append("\(phase.name): \(sent) orders, \(result.unknown) unknown outcomes settled later")
+            let paused = cores.compactMap { c in (c.pausedReason ?? c.reconcilePause).map { "\(c.symbol) \($0)" } }
+            lines.append(
+                "\(phase.name): \(sent) orders, \(result.unknown) unknown outcomes settled later"
+                    + (paused.isEmpty ? "" : "; paused: \(paused.joined(separator: "; "))"))
         }
         try setFaults("")
         // Faults off: whatever is open is settled with the exchange, never guessed.

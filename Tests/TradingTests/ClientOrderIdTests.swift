@@ -1,5 +1,6 @@
 import ExchangeModel
 import Glibc
+import MarketData
 import SuperBotTesting
 import Testing
 
@@ -44,6 +45,58 @@ import Testing
             settings: engineSettings(), exchange: FakeExchange(prices: wavePrices), dataDirectory: dir)
         try await recovered.recover(now: 1_800_000_200)
         #expect(recovered.pending == nil)
+    }
+
+    /// An exchange whose order under the engine's client id is an hour older than the intent:
+    /// returned as a placement's reply (a duplicate the connector resolved) or found when
+    /// settling a lost reply.
+    final class Colliding: ExchangeAPI {
+        let inner = FakeExchange(prices: wavePrices)
+        let loseReply: Bool
+        let start: Double
+        init(loseReply: Bool, start: Double) {
+            self.loseReply = loseReply
+            self.start = start
+        }
+        func old(_ id: String) -> OrderResult {
+            OrderResult(
+                symbol: "BTCUSDT", orderId: 9, clientOrderId: id, side: .buy, status: "FILLED", executedQty: 1,
+                fills: [Fill(tradeId: 7, price: 50, qty: 1, commission: 0, commissionAsset: "USDT")],
+                time: Int64((start - 3600) * 1000))
+        }
+        func tickerPrice(_ s: String) async throws -> Double { try await inner.tickerPrice(s) }
+        func klines(_ s: String, interval: String, limit: Int) async throws -> [Bar] {
+            try await inner.klines(s, interval: interval, limit: limit)
+        }
+        func symbolRules(_ s: String) async throws -> SymbolRules { try await inner.symbolRules(s) }
+        func placeOrder(_ o: NewOrder) async throws -> OrderResult {
+            if loseReply { throw ExchangeError.unknownOutcome("\(o.clientOrderId): reply lost") }
+            return old(o.clientOrderId)
+        }
+        func queryOrder(symbol: String, clientOrderId: String) async throws -> OrderResult? { old(clientOrderId) }
+        func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] { old("").fills }
+        func accountBalance(_ asset: String) async throws -> Double { 0 }
+        func depth(_ s: String, limit: Int) async throws -> OrderBook { try await inner.depth(s, limit: limit) }
+    }
+
+    @Test(arguments: [false, true])
+    func anOrderOlderThanTheIntentIsNeverTakenForIt(loseReply: Bool) async throws {
+        let start = 1_800_000_000.0
+        let core = EngineCore(
+            settings: engineSettings(), exchange: Colliding(loseReply: loseReply, start: start),
+            journal: MemoryJournal(), snapshotPath: nil)
+        try await core.recover(now: start)
+        var errors: [String] = []
+        var i = 0.0
+        while !errors.contains(where: { $0.contains("never placed") }) && i < Double(wavePrices.count) {
+            i += 1
+            do { _ = try await core.cycle(now: start + i) } catch { errors.append("\(error)") }
+        }
+        #expect(errors.contains { $0.contains("never placed") }, "\(errors)")
+        #expect(core.pending == nil)
+        #expect(core.ledger.tradeCount == 0 && core.ledger.position == 0 && core.ledger.cash == 10_000)
+        let closed = try core.journal.load().filter { if case .done(_, _, _, "COLLIDED") = $0 { true } else { false } }
+        #expect(closed.count == 1)
     }
 
     @Test func idsFitBinancesThirtySixCharacters() async throws {

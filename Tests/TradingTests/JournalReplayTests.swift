@@ -114,6 +114,7 @@ struct SimulatedCrash: Error {}
             func queryOrder(symbol: String, clientOrderId: String) async throws -> OrderResult? { nil }
             func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] { [] }
             func accountBalance(_ asset: String) async throws -> Double { try await inner.accountBalance(asset) }
+            func depth(_ s: String, limit: Int) async throws -> OrderBook { try await inner.depth(s, limit: limit) }
         }
         let core = EngineCore(settings: engineSettings(), exchange: Refusing(), dataDirectory: dir)
         try await core.recover(now: 0)

@@ -56,6 +56,11 @@ import TradingSettings
         func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] { [] }
         /// What the orders placed so far add up to.
         func accountBalance(_ asset: String) async throws -> Double { held.withLock { $0 } }
+        /// Orders fill at the ticker price, however large.
+        func depth(_ symbol: String, limit: Int) async throws -> OrderBook {
+            let price = try await tickerPrice(symbol)
+            return OrderBook(lastUpdateId: 1, bids: [(price, 1e12)], asks: [(price, 1e12)])
+        }
     }
 
     /// Bars from the simulator's own seeded price model, five-minute apart.

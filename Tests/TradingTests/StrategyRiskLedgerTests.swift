@@ -79,6 +79,42 @@ import Testing
         }
     }
 
+    /// A buy is sized by walking the book with the fee on top: the fill never costs more than the
+    /// engine's cash (sizing at the ticker price with a flat 1 % margin did: 1,039 of 1,000).
+    @Test func aBuyWalksTheBookAndCountsTheFee() {
+        var poor = Ledger(initialCash: 1000)
+        poor.mark(price: 100, day: "20260101")
+        let roomy = RiskManager(
+            .init(maxPositionNotional: 1e9, maxOrderNotional: 1e9, dailyLossLimit: 1e9, lossCooldown: 0))
+        let asks: [(price: Double, qty: Double)] = [(100, 5), (110, 100)]
+        guard
+            case .allow(let qty) = roomy.check(
+                side: .buy, qty: 20, price: 100, ledger: poor, rules: rules, now: 0, cooldownUntil: 0, asks: asks)
+        else {
+            Issue.record("the buy should pass, smaller")
+            return
+        }
+        var left = qty
+        var cost = 0.0
+        for (price, depth) in asks where left > 0 {
+            let take = min(left, depth)
+            cost += take * price
+            left -= take
+        }
+        #expect(cost * (1 + roomy.limits.feeRate) <= poor.cash, "costs \(cost) plus fee, holds \(poor.cash)")
+        #expect(qty > 9.4, "sizes close to what the cash buys (\(qty))")
+        // A book thinner than the order: no more than it shows.
+        guard
+            case .allow(let thin) = roomy.check(
+                side: .buy, qty: 20, price: 100, ledger: ledger(), rules: rules, now: 0, cooldownUntil: 0,
+                asks: [(100, 3)])
+        else {
+            Issue.record("the buy should pass, smaller")
+            return
+        }
+        #expect(thin == 3)
+    }
+
     @Test func rejectsNonsense() {
         for qty in [Double.nan, -1, 0, .infinity] {
             if case .reject = risk.check(

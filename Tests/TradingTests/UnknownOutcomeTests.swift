@@ -50,6 +50,7 @@ import Testing
             try await inner.orderTrades(symbol: symbol, orderId: orderId)
         }
         func accountBalance(_ asset: String) async throws -> Double { try await inner.accountBalance(asset) }
+        func depth(_ s: String, limit: Int) async throws -> OrderBook { try await inner.depth(s, limit: limit) }
     }
 
     /// The ledger the exchange's records imply.
