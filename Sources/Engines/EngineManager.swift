@@ -208,12 +208,13 @@ public actor EngineManager {
         ]
     }
 
-    /// Asks engines (one, or all) to compare their books with the account on their next cycle,
-    /// and returns each one's result once it is newer than the request (or the last one, marked old).
-    public func reconcile(_ symbol: String?, timeout: Double = 5) async throws -> JSON {
+    /// Asks engines (one, or all) to compare their books with the account on their next cycle
+    /// (`adopt`: and book the exchange's view once), and returns each one's result once it is
+    /// newer than the request (or the last one, marked old).
+    public func reconcile(_ symbol: String?, adopt: Bool = false, timeout: Double = 5) async throws -> JSON {
         let list = try symbol.map { [try named($0)] } ?? config.symbols.compactMap { engines[$0] }
         let asked = Clock.wall()
-        for engine in list { engine.requestReconcile() }
+        for engine in list { engine.requestReconcile(adopt: adopt) }
         let deadline = Clock.monotonic() + timeout
         while Clock.monotonic() < deadline, list.contains(where: { ($0.info.reconciliation?.ts ?? 0) < asked }) {
             try await Task.sleep(for: .milliseconds(20))
@@ -226,6 +227,9 @@ public actor EngineManager {
                     "books": JSON(engine.info.ledger.position), "exchange": r?.exchange.map { JSON($0) } ?? .null,
                     "difference": r?.difference.map { JSON($0) } ?? .null,
                     "outcome": .string(r?.outcome.rawValue ?? "not checked"),
+                    "trades_compared": JSON(r?.tradesCompared ?? 0),
+                    "trade_differences": .array((r?.tradeDifferences ?? []).map { .string($0) }),
+                    "adopted": .array((r?.adopted ?? []).map { .string($0) }),
                     "fresh": .bool((r?.ts ?? 0) >= asked), "status": .string(engine.info.status.rawValue),
                 ]
             })

@@ -28,7 +28,8 @@ public enum EngineMethods {
                 { params in
                     [
                         "reconciliation": try await mapped {
-                            try await manager.reconcile(try symbol(params, required: false))
+                            try await manager.reconcile(
+                                try symbol(params, required: false), adopt: try adopt(params))
                         }
                     ]
                 }
@@ -59,6 +60,13 @@ public enum EngineMethods {
             return nil
         }
         return symbol
+    }
+
+    /// `"adopt": true` books the exchange's view once (absent: false).
+    static func adopt(_ params: JSON?) throws -> Bool {
+        guard let value = params?["adopt"] else { return false }
+        guard let adopt = value.boolValue else { throw RPCError.invalidParams("'adopt' must be true or false") }
+        return adopt
     }
 
     /// An unknown symbol or a refused control is the caller's mistake: invalid params, with the reason.

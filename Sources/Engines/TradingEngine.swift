@@ -54,7 +54,8 @@ public final class TradingEngine: Sendable {
     private let state: Mutex<Info>
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let fault = Mutex<EngineFault?>(nil)
-    private let reconcileRequested = Mutex(false)
+    /// A reconciliation asked for, and whether it adopts the exchange's view.
+    private let reconcileRequested = Mutex<Bool?>(nil)
 
     public init(
         settings: TradingConfig.Engine, exchange: any ExchangeAPI, dataDirectory: String, logDirectory: String,
@@ -84,8 +85,9 @@ public final class TradingEngine: Sendable {
 
     public func inject(_ fault: EngineFault) { self.fault.withLock { $0 = fault } }
 
-    /// Has the next cycle compare the books with the exchange account now.
-    public func requestReconcile() { reconcileRequested.withLock { $0 = true } }
+    /// Has the next cycle compare the books with the exchange account now (and, with `adopt`,
+    /// book what the exchange shows).
+    public func requestReconcile(adopt: Bool = false) { reconcileRequested.withLock { $0 = adopt || ($0 ?? false) } }
 
     /// Starts the cycle task unless one is running.
     public func start() {
@@ -197,11 +199,12 @@ public final class TradingEngine: Sendable {
                 case .error?: throw ExchangeError.server(status: 500, message: "injected error")
                 case nil: break
                 }
-                if reconcileRequested.withLock({ r in
-                    defer { r = false }
+                if let adopt = reconcileRequested.withLock({ r in
+                    defer { r = nil }
                     return r
                 }) {
                     core.reconcileRequested = true
+                    core.adoptRequested = adopt
                 }
                 let report = try await core.cycle(now: Clock.wall())
                 let elapsed = Clock.monotonic() - started
@@ -295,7 +298,9 @@ public final class TradingEngine: Sendable {
             let data: JSON = [
                 "symbol": .string(symbol), "asset": .string(r.asset), "books": JSON(r.books),
                 "exchange": JSON(r.exchange ?? 0), "difference": JSON(r.difference ?? 0),
-                "action": .string(settings.reconcile.onMismatch),
+                "action": .string(r.adopted.isEmpty ? settings.reconcile.onMismatch : "adopt_exchange"),
+                "trade_differences": .array(r.tradeDifferences.prefix(20).map { .string($0) }),
+                "adopted": .array(r.adopted.prefix(20).map { .string($0) }),
             ]
             logger.error("books differ from the exchange account", data.objectValue ?? [:])
             events.publish("alert.reconcile", data)

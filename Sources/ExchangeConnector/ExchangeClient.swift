@@ -290,19 +290,29 @@ public final class ExchangeClient: ExchangeAPI {
     }
 
     public func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] {
+        try await myTrades(symbol, [("orderId", String(orderId))]).map(\.fill)
+    }
+
+    public func accountTrades(_ symbol: String, fromId: Int64, limit: Int) async throws -> [AccountTrade] {
+        try await myTrades(symbol, [("fromId", String(fromId)), ("limit", String(limit))])
+    }
+
+    private func myTrades(_ symbol: String, _ params: [(String, String)]) async throws -> [AccountTrade] {
         let json = try await get(
             "/api/v3/myTrades",
-            [("symbol", symbol), ("orderId", String(orderId)), ("timestamp", String(Int64(Clock.wall() * 1000)))],
-            weight: 20)
+            [("symbol", symbol)] + params + [("timestamp", String(Int64(Clock.wall() * 1000)))], weight: 20)
         guard let rows = json.arrayValue else { throw ExchangeError.malformed("myTrades: not an array") }
         return try rows.map { row in
             let c = "myTrades \(symbol)"
-            guard let id = row["id"]?.doubleValue else { throw ExchangeError.malformed("\(c): trade without id") }
-            return Fill(
-                tradeId: Int64(id), price: try ExchangeClient.decimal(row, "price", context: c),
+            guard let id = row["id"]?.int64Value, let orderId = row["orderId"]?.int64Value,
+                let isBuyer = row["isBuyer"]?.boolValue
+            else { throw ExchangeError.malformed("\(c): trade without id, orderId or isBuyer") }
+            let fill = Fill(
+                tradeId: id, price: try ExchangeClient.decimal(row, "price", context: c),
                 qty: try ExchangeClient.decimal(row, "qty", context: c),
                 commission: try ExchangeClient.decimal(row, "commission", context: c, allowZero: true),
                 commissionAsset: row["commissionAsset"]?.stringValue ?? "")
+            return AccountTrade(orderId: orderId, side: isBuyer ? .buy : .sell, fill: fill)
         }
     }
 

@@ -16,6 +16,22 @@ public protocol ExchangeAPI: Sendable {
     func accountBalance(_ asset: String) async throws -> Double
     /// The order book's best `limit` levels a side: a buy is sized by walking the asks.
     func depth(_ symbol: String, limit: Int) async throws -> OrderBook
+    /// The account's trades in `symbol` from trade id `fromId` on, oldest first, at most `limit`:
+    /// what reconciliation compares the journal's fills with.
+    func accountTrades(_ symbol: String, fromId: Int64, limit: Int) async throws -> [AccountTrade]
+}
+
+/// One of the account's trades as the exchange lists it (`myTrades`).
+public struct AccountTrade: Sendable, Equatable {
+    public var orderId: Int64
+    public var side: OrderSide
+    public var fill: Fill
+
+    public init(orderId: Int64, side: OrderSide, fill: Fill) {
+        self.orderId = orderId
+        self.side = side
+        self.fill = fill
+    }
 }
 
 public enum OrderSide: String, Sendable, Equatable {

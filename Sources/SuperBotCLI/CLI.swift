@@ -19,7 +19,9 @@ public struct CLI {
           engines [SYMBOL]              trading engines: status, position, PnL, errors, heartbeat
           engines start|stop|restart SYMBOL
           trading positions|orders|balance
-          trading reconcile [SYMBOL]    the books against the exchange account, checked now
+          trading reconcile [SYMBOL] [--adopt]
+                                        the books against the exchange (position and trades), checked
+                                        now; --adopt books the exchange's view once
           schedule                      scheduled jobs: next fire times (UTC and local), last run; trading hours
           schedule run NAME             run a job now
           schedule next EXPR [--tz ZONE] [--after ISO8601] [-n N] [--last]

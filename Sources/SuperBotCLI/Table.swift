@@ -54,18 +54,27 @@ enum Table {
         return render(rows)
     }
 
+    /// One row per engine, then each trade difference and adoption as a line under the table.
     static func reconciliation(_ rows: [JSON]) -> String {
-        render(
-            [["SYMBOL", "ASSET", "BOOKS", "EXCHANGE", "DIFFERENCE", "RESULT"]]
+        let table = render(
+            [["SYMBOL", "ASSET", "BOOKS", "EXCHANGE", "DIFFERENCE", "TRADES", "RESULT"]]
                 + rows.map { r in
                     [
                         r["symbol"]?.stringValue ?? "?", r["asset"]?.stringValue ?? "?",
                         formatted(r["books"]?.doubleValue ?? 0), r["exchange"]?.doubleValue.map(formatted) ?? "-",
                         r["difference"]?.doubleValue.map(formatted) ?? "-",
+                        "\(r["trades_compared"]?.intValue ?? 0) compared, \(r["trade_differences"]?.arrayValue?.count ?? 0) differ",
                         (r["outcome"]?.stringValue ?? "?")
                             + (r["fresh"]?.boolValue == false ? " (not re-checked)" : ""),
                     ]
                 })
+        let notes = rows.flatMap { r in
+            let symbol = r["symbol"]?.stringValue ?? "?"
+            return ((r["trade_differences"]?.arrayValue ?? []) + (r["adopted"]?.arrayValue ?? [])).map {
+                "\n\(symbol): \($0.stringValue ?? "?")"
+            }
+        }
+        return table + notes.joined()
     }
 
     /// `scheduler.list`: one row per job (next fire time in its zone), then the trading hours.

@@ -94,6 +94,14 @@ public final class FakeExchange: ExchangeAPI {
         }
     }
 
+    public func accountTrades(_ symbol: String, fromId: Int64, limit: Int) async throws -> [AccountTrade] {
+        let trades = executedOrders.filter { $0.symbol == symbol }.flatMap { order in
+            order.fills.map { AccountTrade(orderId: order.orderId, side: order.side, fill: $0) }
+        }
+        return Array(
+            trades.filter { $0.fill.tradeId >= fromId }.sorted { $0.fill.tradeId < $1.fill.tradeId }.prefix(limit))
+    }
+
     /// Every order fills at the last price, so the book is that one price, as deep as needed.
     public func depth(_ symbol: String, limit: Int) async throws -> OrderBook {
         state.withLock { s in

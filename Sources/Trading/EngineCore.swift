@@ -31,6 +31,12 @@ public struct Reconciliation: Sendable, Equatable {
     public var exchange: Double?
     public var outcome: Outcome
     public var ts: Double
+    /// Exchange trades compared with the journal's fills in this check.
+    public var tradesCompared = 0
+    /// Fills one side has and the other lacks, or that differ: a sentence each.
+    public var tradeDifferences: [String] = []
+    /// What `adopt_exchange` booked to agree with the exchange.
+    public var adopted: [String] = []
 
     public var difference: Double? { exchange.map { $0 - books } }
 }
@@ -76,6 +82,14 @@ public final class EngineCore {
     static let settleSeconds = 2.0
     /// Asks the next cycle to reconcile whatever the interval says (an operator's request).
     public var reconcileRequested = false
+    /// Makes that check adopt the exchange's books once, whatever `on_mismatch` says.
+    public var adoptRequested = false
+    /// Journaled fills by the exchange's identity of them, compared with the account's trades.
+    private var journalTrades: [TradeKey: Fill] = [:]
+    /// The account's trades up to this id agree with the journal (kept in the snapshot).
+    public private(set) var tradesCheckedThrough: Int64 = 0
+    /// Trades one check asks for: one weighted request per check.
+    static let tradesPerCheck = 1000
     /// Whether the strategy's stance has been compared with the position since the start.
     private var stanceChecked = false
     /// This incarnation's part of every client order id (see `clientOrderID`).
@@ -141,6 +155,7 @@ public final class EngineCore {
             if saved.lastSeq <= (entries.last?.seq ?? 0) {
                 ledger = saved
                 cooldownUntil = json["cooldown_until"]?.doubleValue ?? 0
+                tradesCheckedThrough = json["trades_checked_through"]?.int64Value ?? 0
             }
         }
         var open: [String: (OrderSide, Double, Double)] = [:]
@@ -151,8 +166,9 @@ public final class EngineCore {
             case .intent(_, let ts, let id, let side, let qty):
                 open[id] = (side, qty, ts)
                 order.append(id)
-            case .fill(let seq, _, let id, _, let fill, let side):
+            case .fill(let seq, _, let id, let orderId, let fill, let side):
                 seenFills.insert(FillKey(clientOrderId: id, tradeId: fill.tradeId))
+                journalTrades[TradeKey(orderId: orderId, tradeId: fill.tradeId)] = fill
                 bookedQty[id, default: 0] += fill.qty
                 if seq > ledger.lastSeq {
                     ledger.apply(
@@ -162,6 +178,8 @@ public final class EngineCore {
                 open.removeValue(forKey: id)
             case .day(_, _, let day, let startEquity, let paused):
                 lastDay = (day, startEquity, paused)
+            case .adjust(let seq, _, let qty, let price, _):
+                if seq > ledger.lastSeq { ledger.adjust(by: qty, price: price) }
             }
             ledger.lastSeq = max(ledger.lastSeq, entry.seq)
         }
@@ -311,9 +329,11 @@ public final class EngineCore {
 
     static func epoch(_ seconds: Double) -> String { String(Int64((seconds * 1000).rounded()), radix: 36) }
 
-    /// Compares the position with the account's balance of the base asset (each engine holds
-    /// its own base asset: the check assumes no other holder of it in the account). A difference
-    /// pauses entries under `reconcile.on_mismatch: pause` until a later check agrees.
+    /// Compares the books with the exchange: the position with the account's balance of the base
+    /// asset (each engine holds its own base asset: the check assumes no other holder of it in
+    /// the account), and the journal's fills with the account's trades past the last check. A
+    /// difference pauses entries under `reconcile.on_mismatch: pause` until a later check agrees,
+    /// or is booked under `adopt_exchange` (or once, when an operator asks).
     public func reconcile(now: Double) async throws -> Reconciliation {
         var result = Reconciliation(
             symbol: symbol, asset: settings.baseAsset, books: ledger.position, exchange: nil, outcome: .unsettled,
@@ -324,17 +344,95 @@ public final class EngineCore {
             reconcileDue = min(reconcileDue, now + EngineCore.settleSeconds)
             return result
         }
+        let adopt = adoptRequested || settings.reconcile.onMismatch == "adopt_exchange"
+        adoptRequested = false
         let balance = try await exchange.accountBalance(settings.baseAsset)
+        let page = try await exchange.accountTrades(
+            symbol, fromId: tradesCheckedThrough + 1, limit: EngineCore.tradesPerCheck)
         result.exchange = balance
-        let agrees = abs(balance - ledger.position) <= max(1e-9, 1e-9 * abs(balance))
+        result.tradesCompared = page.count
+        let unbooked = compareTrades(page, into: &result)
+        if adopt {
+            try adoptExchange(unbooked, balance: balance, now: now, into: &result)
+        }
+        let balanceAgrees = abs(balance - ledger.position) <= max(1e-9, 1e-9 * abs(balance))
+        result.books = ledger.position
+        if let last = page.last?.fill.tradeId, last > tradesCheckedThrough, result.tradeDifferences.isEmpty || adopt {
+            // Checked (or accepted) up to here: the next check, even after a restart, starts past it.
+            tradesCheckedThrough = last
+            try saveSnapshot(now: now)
+        }
+        let agrees = result.tradeDifferences.isEmpty && balanceAgrees && result.adopted.isEmpty
         result.outcome = agrees ? .agrees : .differs
-        if agrees {
+        if agrees || adopt {
             reconcilePause = nil
         } else if settings.reconcile.onMismatch == "pause" {
+            let trades = result.tradeDifferences.count
             reconcilePause =
-                "books hold \(ledger.position) \(settings.baseAsset), the account \(balance): entries paused"
+                balanceAgrees
+                ? "\(trades) trade\(trades == 1 ? "" : "s") differ from the exchange's: entries paused"
+                : "books hold \(ledger.position) \(settings.baseAsset), the account \(balance): entries paused"
         }
         return result
+    }
+
+    /// Fills of `page` (the account's trades from the watermark on) that the journal lacks, with
+    /// every difference either way written into `result`.
+    private func compareTrades(_ page: [AccountTrade], into result: inout Reconciliation) -> [AccountTrade] {
+        func same(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * max(1, abs(a)) }
+        var listed = Set<TradeKey>()
+        var unbooked: [AccountTrade] = []
+        for trade in page {
+            let f = trade.fill
+            let key = TradeKey(orderId: trade.orderId, tradeId: f.tradeId)
+            listed.insert(key)
+            guard let booked = journalTrades[key] else {
+                unbooked.append(trade)
+                result.tradeDifferences.append(
+                    "exchange trade \(f.tradeId) of order \(trade.orderId) (\(trade.side.rawValue) \(f.qty) at \(f.price)) is not in the journal"
+                )
+                continue
+            }
+            if !same(booked.qty, f.qty) || !same(booked.price, f.price) || !same(booked.commission, f.commission) {
+                result.tradeDifferences.append(
+                    "trade \(f.tradeId) of order \(trade.orderId): journal \(booked.qty) at \(booked.price) (fee \(booked.commission)), exchange \(f.qty) at \(f.price) (fee \(f.commission))"
+                )
+            }
+        }
+        // A full page covers ids up to its last one; a short one, everything there is.
+        let through = page.count < EngineCore.tradesPerCheck ? Int64.max : page.last!.fill.tradeId
+        for (key, fill) in journalTrades.sorted(by: { $0.key.tradeId < $1.key.tradeId })
+        where key.tradeId > tradesCheckedThrough && key.tradeId <= through && !listed.contains(key) {
+            result.tradeDifferences.append(
+                "journal fill \(key.tradeId) of order \(key.orderId) (\(fill.qty) at \(fill.price)) is not among the exchange's trades"
+            )
+        }
+        return unbooked
+    }
+
+    /// Books the exchange's view: its trades the journal lacks as fills (exact prices and fees),
+    /// then whatever position difference remains as an adjustment at the last price.
+    private func adoptExchange(
+        _ unbooked: [AccountTrade], balance: Double, now: Double, into result: inout Reconciliation
+    ) throws {
+        for trade in unbooked {
+            let id = "exchange-\(trade.orderId)"
+            try append(
+                .fill(
+                    seq: nextSeq, ts: now, clientOrderId: id, orderId: trade.orderId, fill: trade.fill, side: trade.side
+                ))
+            book(trade.fill, clientOrderId: id, orderId: trade.orderId, side: trade.side)
+            result.adopted.append(
+                "booked exchange trade \(trade.fill.tradeId) (\(trade.side.rawValue) \(trade.fill.qty) at \(trade.fill.price))"
+            )
+        }
+        let difference = balance - ledger.position
+        if abs(difference) > max(1e-9, 1e-9 * abs(balance)) {
+            let reason = "the account holds \(balance) \(settings.baseAsset), the books \(ledger.position)"
+            try append(.adjust(seq: nextSeq, ts: now, qty: difference, price: ledger.lastPrice, reason: reason))
+            ledger.adjust(by: difference, price: ledger.lastPrice)
+            result.adopted.append("adjusted the position by \(difference) at \(ledger.lastPrice): \(reason)")
+        }
     }
 
     /// Marks the position at `price`; a new UTC day starts the daily PnL from here and lifts
@@ -388,9 +486,7 @@ public final class EngineCore {
                 .fill(
                     seq: nextSeq, ts: now, clientOrderId: result.clientOrderId, orderId: result.orderId, fill: fill,
                     side: side))
-            seenFills.insert(FillKey(clientOrderId: result.clientOrderId, tradeId: fill.tradeId))
-            bookedQty[result.clientOrderId, default: 0] += fill.qty
-            ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: quoteFee(fill), baseFee: baseFee(fill))
+            book(fill, clientOrderId: result.clientOrderId, orderId: result.orderId, side: side)
             fresh.append(fill)
             lastFillAt = now
             try crashHook(.fillJournaled)
@@ -449,6 +545,14 @@ public final class EngineCore {
         _ = try record(full, side: side, now: now)
     }
 
+    /// Counts a journaled fill in the ledger and in what reconciliation and settling compare.
+    private func book(_ fill: Fill, clientOrderId: String, orderId: Int64, side: OrderSide) {
+        seenFills.insert(FillKey(clientOrderId: clientOrderId, tradeId: fill.tradeId))
+        journalTrades[TradeKey(orderId: orderId, tradeId: fill.tradeId)] = fill
+        bookedQty[clientOrderId, default: 0] += fill.qty
+        ledger.apply(side: side, price: fill.price, qty: fill.qty, fee: quoteFee(fill), baseFee: baseFee(fill))
+    }
+
     /// A commission in the base asset comes out of the position (as the account receives);
     /// one in any other asset is paid from cash.
     private func baseFee(_ fill: Fill) -> Double { fill.commissionAsset == settings.baseAsset ? fill.commission : 0 }
@@ -464,10 +568,17 @@ public final class EngineCore {
         guard let snapshotPath else { return }
         let json: JSON = [
             "symbol": .string(symbol), "ts": JSON(now), "ledger": ledger.json, "cooldown_until": JSON(cooldownUntil),
+            "trades_checked_through": JSON(tradesCheckedThrough),
         ]
         try FileSystem.makeDirectories(FileSystem.directoryName(snapshotPath))
         try FileSystem.writeAtomically(snapshotPath, json.serializedBytes() + [0x0A])
     }
+}
+
+/// One execution as the exchange names it (`myTrades` lists order and trade ids).
+struct TradeKey: Hashable {
+    let orderId: Int64
+    let tradeId: Int64
 }
 
 /// One execution's identity across exchange restarts.

@@ -67,6 +67,14 @@ public struct Ledger: Equatable, Sendable {
         if lastPrice == 0 { lastPrice = price }
     }
 
+    /// Books a change of position the exchange shows but no fill explains (reconciliation's
+    /// `adopt_exchange`), valued at `price`, without a fee; it is not a trade.
+    public mutating func adjust(by qty: Double, price: Double) {
+        let trades = tradeCount
+        apply(side: qty >= 0 ? .buy : .sell, price: price, qty: abs(qty), fee: 0)
+        tradeCount = trades
+    }
+
     public var json: JSON {
         [
             "initial_cash": JSON(initialCash), "cash": JSON(cash), "position": JSON(position),

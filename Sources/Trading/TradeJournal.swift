@@ -15,16 +15,22 @@ public enum JournalEntry: Equatable, Sendable {
     /// A UTC day began (the daily PnL's baseline) or the daily-loss pause changed: both survive
     /// a restart even without the snapshot.
     case day(seq: Int, ts: Double, day: String, startEquity: Double, paused: String?)
+    /// Reconciliation adopted the exchange's position: `qty` (signed) booked at `price`.
+    case adjust(seq: Int, ts: Double, qty: Double, price: Double, reason: String)
 
     public var seq: Int {
         switch self {
-        case .intent(let s, _, _, _, _), .fill(let s, _, _, _, _, _), .done(let s, _, _, _), .day(let s, _, _, _, _): s
+        case .intent(let s, _, _, _, _), .fill(let s, _, _, _, _, _), .done(let s, _, _, _), .day(let s, _, _, _, _),
+            .adjust(let s, _, _, _, _):
+            s
         }
     }
 
     public var ts: Double {
         switch self {
-        case .intent(_, let t, _, _, _), .fill(_, let t, _, _, _, _), .done(_, let t, _, _), .day(_, let t, _, _, _): t
+        case .intent(_, let t, _, _, _), .fill(_, let t, _, _, _, _), .done(_, let t, _, _), .day(_, let t, _, _, _),
+            .adjust(_, let t, _, _, _):
+            t
         }
     }
 
@@ -52,6 +58,11 @@ public enum JournalEntry: Equatable, Sendable {
                 "seq": JSON(seq), "type": "day", "ts": JSON(ts), "day": .string(day), "start_equity": JSON(startEquity),
                 "paused": JSON(paused),
             ]
+        case .adjust(let seq, let ts, let qty, let price, let reason):
+            [
+                "seq": JSON(seq), "type": "adjust", "ts": JSON(ts), "qty": JSON(qty), "price": JSON(price),
+                "reason": .string(reason),
+            ]
         }
     }
 
@@ -63,6 +74,11 @@ public enum JournalEntry: Equatable, Sendable {
                 return nil
             }
             self = .day(seq: seq, ts: ts, day: day, startEquity: startEquity, paused: json["paused"]?.stringValue)
+            return
+        }
+        if type == "adjust" {
+            guard let qty = json["qty"]?.doubleValue, let price = json["price"]?.doubleValue else { return nil }
+            self = .adjust(seq: seq, ts: ts, qty: qty, price: price, reason: json["reason"]?.stringValue ?? "")
             return
         }
         guard let id = json["client_order_id"]?.stringValue else { return nil }

@@ -217,7 +217,7 @@ extension TradingConfig {
         let rec = try m.child("reconcile", allowed: ["interval", "on_mismatch"])
         let reconcile = Reconcile(
             interval: try rec.seconds("interval", default: 60, minimum: 1),
-            onMismatch: try rec.oneOf("on_mismatch", ["pause", "ignore"], default: "pause"))
+            onMismatch: try rec.oneOf("on_mismatch", ["pause", "adopt_exchange", "ignore"], default: "pause"))
         let engine = Engine(
             symbol: symbol, baseAsset: base, quoteAsset: quote,
             enabled: try m.bool("enabled", default: true),

@@ -70,7 +70,9 @@ public struct TradingConfig: Equatable, Sendable {
     }
 
     /// How often the engine checks its books against the exchange account, and what a
-    /// difference does: `pause` stops new entries until the books agree again, `ignore` only reports.
+    /// difference does: `pause` stops new entries until the books agree again, `adopt_exchange`
+    /// books what the exchange shows (its missing trades as fills, then any remaining position
+    /// difference as an adjustment at the last price), `ignore` only reports.
     public struct Reconcile: Equatable, Sendable {
         public var interval: Double
         public var onMismatch: String

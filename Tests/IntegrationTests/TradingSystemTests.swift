@@ -74,7 +74,12 @@ struct TradingSystemTests {
         #expect(reconcile.code == 0 && rows.count == 3, "\(reconcile.output)")
         #expect(
             rows.allSatisfy { $0["outcome"] == "agrees" || $0["outcome"] == "unsettled" }, "\(reconcile.output)")
-        #expect(h.cli(["trading", "reconcile", "BTCUSDT"]).output.contains("BTC"))
+        let adopted = h.cli(["trading", "reconcile", "BTCUSDT", "--adopt"])
+        #expect(
+            adopted.code == 0 && adopted.output.contains("BTC") && adopted.output.contains("compared"),
+            "\(adopted.output)")
+        #expect(h.cli(["trading", "reconcile", "--adopt", "BTCUSDT", "ETHUSDT"]).code == 2, "one symbol at most")
+        #expect(throws: (any Error).self) { try h.call("trading.reconcile", ["symbol": "BTCUSDT", "adopt": "yes"]) }
         let log = h.cli(["logs", "--symbol", "BTCUSDT", "-n", "3"])
         #expect(
             log.code == 0 && !log.output.isEmpty

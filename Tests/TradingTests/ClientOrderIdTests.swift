@@ -77,6 +77,7 @@ import Testing
         func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] { old("").fills }
         func accountBalance(_ asset: String) async throws -> Double { 0 }
         func depth(_ s: String, limit: Int) async throws -> OrderBook { try await inner.depth(s, limit: limit) }
+        func accountTrades(_ s: String, fromId: Int64, limit: Int) async throws -> [AccountTrade] { [] }
     }
 
     @Test(arguments: [false, true])

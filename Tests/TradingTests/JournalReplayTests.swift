@@ -115,6 +115,7 @@ struct SimulatedCrash: Error {}
             func orderTrades(symbol: String, orderId: Int64) async throws -> [Fill] { [] }
             func accountBalance(_ asset: String) async throws -> Double { try await inner.accountBalance(asset) }
             func depth(_ s: String, limit: Int) async throws -> OrderBook { try await inner.depth(s, limit: limit) }
+            func accountTrades(_ s: String, fromId: Int64, limit: Int) async throws -> [AccountTrade] { [] }
         }
         let core = EngineCore(settings: engineSettings(), exchange: Refusing(), dataDirectory: dir)
         try await core.recover(now: 0)

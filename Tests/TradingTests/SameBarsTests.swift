@@ -16,6 +16,7 @@ import TradingSettings
         let bars: [Bar]
         let revealed = Mutex(0)
         let held = Mutex(0.0)
+        let trades = Mutex<[AccountTrade]>([])
         init(_ bars: [Bar]) { self.bars = bars }
 
         func reveal() { revealed.withLock { $0 += 1 } }
@@ -41,15 +42,23 @@ import TradingSettings
         func placeOrder(_ order: NewOrder) async throws -> OrderResult {
             let price = try await tickerPrice(order.symbol)
             held.withLock { $0 += order.side == .buy ? order.quantity : -order.quantity }
+            let trade = trades.withLock { t in
+                let id = Int64(t.count + 1)
+                t.append(
+                    AccountTrade(
+                        orderId: id, side: order.side,
+                        fill: Fill(
+                            tradeId: id, price: price, qty: order.quantity, commission: 0, commissionAsset: "USDT")
+                    ))
+                return t.last!
+            }
             return OrderResult(
-                symbol: order.symbol, orderId: 1, clientOrderId: order.clientOrderId, side: order.side,
-                status: "FILLED",
-                executedQty: order.quantity,
-                fills: [
-                    Fill(
-                        tradeId: Int64(revealed.withLock { $0 }), price: price, qty: order.quantity,
-                        commission: 0, commissionAsset: "USDT")
-                ])
+                symbol: order.symbol, orderId: trade.orderId, clientOrderId: order.clientOrderId, side: order.side,
+                status: "FILLED", executedQty: order.quantity, fills: [trade.fill])
+        }
+
+        func accountTrades(_ symbol: String, fromId: Int64, limit: Int) async throws -> [AccountTrade] {
+            Array(trades.withLock { $0 }.filter { $0.fill.tradeId >= fromId }.prefix(limit))
         }
 
         func queryOrder(symbol: String, clientOrderId: String) async throws -> OrderResult? { nil }

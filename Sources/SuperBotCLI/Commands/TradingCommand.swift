@@ -1,24 +1,31 @@
 import JSON
 
-/// `trading positions|orders|balance` and `trading reconcile [SYMBOL]` (books against the account).
+/// `trading positions|orders|balance` and `trading reconcile [SYMBOL] [--adopt]` (books against
+/// the exchange; `--adopt` books the exchange's view once).
 struct TradingCommand: CLICommand {
     static let verbs = ["trading"]
     enum What: String { case positions, orders, balance, reconcile }
     let what: What
     let symbol: String?
+    let adopt: Bool
 
     init(verb: String, arguments: [String]) throws(UsageError) {
-        guard let first = arguments.first, let what = What(rawValue: first),
-            arguments.count == 1 || (what == .reconcile && arguments.count == 2)
-        else {
-            throw UsageError("usage: trading positions|orders|balance | trading reconcile [SYMBOL]")
-        }
+        let usage = UsageError("usage: trading positions|orders|balance | trading reconcile [SYMBOL] [--adopt]")
+        adopt = arguments.contains("--adopt")
+        let rest = arguments.filter { $0 != "--adopt" }
+        guard let first = rest.first, let what = What(rawValue: first),
+            rest.count == 1 || (what == .reconcile && rest.count == 2), !adopt || what == .reconcile,
+            !(rest.dropFirst().first?.hasPrefix("-") ?? false)
+        else { throw usage }
         self.what = what
-        symbol = arguments.count == 2 ? arguments[1] : nil
+        symbol = rest.count == 2 ? rest[1] : nil
     }
 
     func run(_ session: CLISession) throws -> ExitCode {
-        let result = try session.call("trading.\(what.rawValue)", symbol.map { ["symbol": .string($0)] })
+        var params: [String: JSON] = [:]
+        if let symbol { params["symbol"] = .string(symbol) }
+        if adopt { params["adopt"] = true }
+        let result = try session.call("trading.\(what.rawValue)", params.isEmpty ? nil : .object(params))
         session.show(result) { result in
             switch what {
             case .positions:
