@@ -224,7 +224,9 @@ public actor EngineManager {
                 let r = engine.info.reconciliation
                 return [
                     "symbol": .string(engine.symbol), "asset": .string(engine.settings.baseAsset),
-                    "books": JSON(engine.info.ledger.position), "exchange": r?.exchange.map { JSON($0) } ?? .null,
+                    // Both figures as of the check: the position may have moved since.
+                    "books": JSON(r?.books ?? engine.info.ledger.position),
+                    "exchange": r?.exchange.map { JSON($0) } ?? .null,
                     "difference": r?.difference.map { JSON($0) } ?? .null,
                     "outcome": .string(r?.outcome.rawValue ?? "not checked"),
                     "trades_compared": JSON(r?.tradesCompared ?? 0),
