@@ -64,6 +64,12 @@ let code = await runtime.run { rt in
     rt.logger.info(
         "trading engine starting",
         ["symbols": JSON(config.engines.count), "exchange": .string(config.exchange.baseURL)])
+    // The exchange's rate limits, learnt before the engines' first requests spend the budget.
+    do { _ = try await client.exchangeInfo() } catch {
+        rt.logger.warning(
+            "exchangeInfo failed: the request budget keeps its default (6000 a minute) until a symbol's rules are read",
+            ["error": .string("\(error)")])
+    }
     await manager.startAll()
     try await Task.sleep(for: .seconds(1_000_000_000))
 }
