@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "superbot-cli", targets: ["superbot-cli"]),
         .executable(name: "exchange-sim", targets: ["exchange-sim"]),
         .executable(name: "trading-engine", targets: ["trading-engine"]),
+        .executable(name: "superbot-log", targets: ["superbot-log"]),
     ],
     targets: [
         // Syscalls and _GNU_SOURCE constants that the Glibc module does not expose.
@@ -30,10 +31,14 @@ let package = Package(
         .target(name: "Supervision", dependencies: ["SystemKit"], swiftSettings: strict),
         .target(name: "RPC", dependencies: ["JSON", "SystemKit"], swiftSettings: strict),
         .target(name: "SuperBotLog", dependencies: ["JSON", "SystemKit"], swiftSettings: strict),
+        // A module's output log: whole lines, rotation by size, retention (the superbot-log writer).
+        .target(name: "ModuleLog", dependencies: ["SystemKit"], swiftSettings: strict),
+        .executableTarget(name: "superbot-log", dependencies: ["ModuleLog", "SystemKit"], swiftSettings: strict),
         .target(
             name: "SuperBotDaemon",
             dependencies: [
                 "SystemKit", "JSON", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog", "Schedule",
+                "ModuleLog",
             ],
             swiftSettings: strict),
         .target(
@@ -89,7 +94,7 @@ let package = Package(
             name: "SuperBotTests",
             dependencies: [
                 "SystemKit", "JSON", "YAML", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog",
-                "SuperBotCLI", "SuperBotDaemon",
+                "SuperBotCLI", "SuperBotDaemon", "ModuleLog", "SuperBotTesting",
             ],
             swiftSettings: strict),
         .testTarget(
@@ -111,7 +116,7 @@ let package = Package(
                 "SystemKit", "JSON", "RPC", "HTTP", "SuperBotTesting", "ExchangeModel", "ExchangeConnector", "Trading",
                 "TradingSettings", "superbot",
                 "superbot-cli", "superbot-fixture", "superbot-fixture-module", "superbot-fuzz",
-                "exchange-sim", "trading-engine",
+                "exchange-sim", "trading-engine", "superbot-log",
             ],
             swiftSettings: strict),
     ]

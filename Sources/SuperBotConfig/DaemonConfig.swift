@@ -59,7 +59,7 @@ public struct DaemonConfig: Equatable, Sendable {
         "enabled", "type", "command", "args", "shell", "env", "cwd", "depends_on", "host", "port",
         "healthcheck_endpoint", "healthcheck", "start_seconds", "stop_signal", "stop_timeout", "restart",
         "restart_delay", "restart_cooldown", "max_restart_attempts", "restart_window", "reset_after",
-        "max_rss_mb", "log_file",
+        "max_rss_mb", "log_file", "log_max_bytes", "log_keep", "log_timestamps",
     ]
     static let watchdogKeys = [
         "enabled", "check_interval", "auto_restart_on_crash", "max_restart_attempts", "restart_cooldown",
@@ -255,7 +255,10 @@ public struct DaemonConfig: Equatable, Sendable {
             restartWindow: try m.seconds("restart_window", default: defaults.restartWindow),
             resetAfter: try m.seconds("reset_after", default: defaults.resetAfter),
             maxRSSMB: try m.optionalInt("max_rss_mb", range: 1...1_000_000),
-            logFile: try m.string("log_file", default: "\(logDir)/\(name).log"))
+            logFile: try m.string("log_file", default: "\(logDir)/\(name).log"),
+            logMaxBytes: try m.int("log_max_bytes", default: 10 << 20, range: 0...(1 << 40)),
+            logKeep: try m.int("log_keep", default: 5, range: 1...1000),
+            logTimestamps: try m.bool("log_timestamps", default: false))
         if spec.dependsOn.contains(name) { throw m.error("depends_on", "lists the module itself") }
         return spec
     }

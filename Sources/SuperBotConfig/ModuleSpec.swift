@@ -47,4 +47,9 @@ public struct ModuleSpec: Equatable, Sendable {
     public var maxRSSMB: Int?
     /// Where stdout/stderr are appended (absolute or relative to the base directory).
     public var logFile: String
+    /// The log writer rotates `logFile` past this many bytes (0 never), keeping `logKeep` old files.
+    public var logMaxBytes: Int
+    public var logKeep: Int
+    /// Prefix each output line with its arrival time.
+    public var logTimestamps: Bool
 }

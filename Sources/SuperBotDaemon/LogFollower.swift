@@ -1,15 +1,18 @@
 import Glibc
+import ModuleLog
 import SystemKit
 
-/// Follows one log file for a client, like `tail -F`: survives rotation (new inode) and truncation,
-/// and never sends half a line.
+/// Follows one log file for a client, like `tail -F`, and loses nothing to a rotation: the file
+/// is held open, so when its name moves to `.1` the rest of the old file is read before the new
+/// one is opened. A truncated file is read again from its start. Never sends half a line.
 final class LogFollower {
     let connection: Connection
     let name: String
     /// Re-evaluated on every poll, so a dated file that rolls over at midnight is picked up.
     let path: () -> String
     private var currentPath: String
-    private var inode: UInt64
+    private var fd: Int32 = -1
+    private var inode: UInt64 = 0
     private var offset: Int
     private var partial: [UInt8] = []
 
@@ -17,30 +20,79 @@ final class LogFollower {
         self.connection = connection
         self.name = name
         self.path = path
-        self.currentPath = path()
-        let info = FileSystem.size(currentPath)
-        self.inode = info?.inode ?? 0
-        self.offset = info?.size ?? 0
+        currentPath = path()
+        offset = FileSystem.size(currentPath)?.size ?? 0
+        openCurrent()
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    private func openCurrent() {
+        if fd >= 0 { close(fd) }
+        fd = open(currentPath, O_RDONLY | O_CLOEXEC)
+        var st = stat()
+        inode = fd >= 0 && fstat(fd, &st) == 0 ? UInt64(st.st_ino) : 0
     }
 
     /// New complete lines since the last poll (at most `limit` bytes are read per call).
     func poll(limit: Int = 1 << 20) -> [String] {
+        var budget = limit
+        var lines = readHeld(&budget)
         let nowPath = path()
-        guard let info = FileSystem.size(nowPath) else { return [] }
-        if nowPath != currentPath || info.inode != inode || info.size < offset {
-            currentPath = nowPath
-            inode = info.inode
+        let named = FileSystem.size(nowPath)
+        if let named, nowPath != currentPath || named.inode != inode || fd < 0 {
+            // Rotated (or a new dated file): the old one was read to its end above. Files rotated
+            // since then (several rotations between two polls) are read whole, oldest first.
+            if budget > 0 {
+                // The writer may have added to the held file between our read and its rotation.
+                lines += readHeld(&budget)
+                let old = (path: currentPath, inode: fd >= 0 ? inode : nil)
+                currentPath = nowPath
+                offset = 0
+                partial = []
+                // Open the newest file first, then read whatever was rotated between the two.
+                openCurrent()
+                if nowPath == old.path { lines += rotated(after: old.inode, before: inode) }
+                lines += readHeld(&budget)
+            }
+        } else if let named, named.size < offset {
             offset = 0
             partial = []
+            lines += readHeld(&budget)
         }
-        guard info.size > offset else { return [] }
-        let fd = open(currentPath, O_RDONLY | O_CLOEXEC)
+        return lines
+    }
+
+    /// The lines of the rotated files newer than `old` (the file held before; nil when none
+    /// existed at attach, so every rotated file is new) and older than `new` (the file held now,
+    /// which may itself have been rotated already), oldest first. Rotated files are never
+    /// renamed again (`path.<n>`, n increasing), so this cannot race the writer.
+    private func rotated(after old: UInt64?, before new: UInt64) -> [String] {
+        var files = LogRotor.rotatedFiles(of: currentPath).compactMap { file in
+            FileSystem.size(file.path).map { (file.path, $0.inode) }
+        }
+        if let old {
+            guard let k = files.firstIndex(where: { $0.1 == old }) else { return [] }
+            files = Array(files[(k + 1)...])
+        }
+        if let j = files.firstIndex(where: { $0.1 == new }) { files = Array(files[..<j]) }
+        return files.flatMap { file -> [String] in
+            guard let bytes = try? FileSystem.readFile(file.0), !bytes.isEmpty else { return [] }
+            return bytes.dropLast(bytes.last == 0x0A ? 1 : 0).split(separator: 0x0A, omittingEmptySubsequences: false)
+                .map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    /// Reads the held file from `offset` to its end (or the budget).
+    private func readHeld(_ budget: inout Int) -> [String] {
         guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: min(limit, info.size - offset))
+        var st = stat()
+        guard fstat(fd, &st) == 0, Int(st.st_size) > offset, budget > 0 else { return [] }
+        var buffer = [UInt8](repeating: 0, count: min(budget, Int(st.st_size) - offset))
         let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
         guard n > 0 else { return [] }
         offset += n
+        budget -= n
         partial += buffer[0..<n]
         guard let lastNewline = partial.lastIndex(of: 0x0A) else { return [] }
         let complete = partial[..<lastNewline]

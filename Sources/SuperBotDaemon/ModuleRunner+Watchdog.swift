@@ -9,6 +9,7 @@ extension ModuleRunner {
     /// One watchdog pass: resource figures from /proc, process-state alerts, the RSS limit.
     func sample(_ table: ProcessTable, now: Double) {
         guard let pid, let main = table.entries[pid] ?? ProcStat.read(pid) else { return }
+        keepLogWriterRunning()
         let tree = table.tree(of: pid)
         knownTree = tree
         let members = [main] + tree
@@ -34,6 +35,19 @@ extension ModuleRunner {
                 "module over its memory limit; restarting",
                 ["module": .string(name), "rss_bytes": JSON(resources.rssBytes)])
             fail(why, now: now)
+        }
+    }
+
+    /// A writer that died while its module runs is started again on the same pipe; the module's
+    /// output waited in the pipe meanwhile (the daemon holds it open).
+    func keepLogWriterRunning() {
+        guard logWriter.pid != nil, !logWriter.isRunning else { return }
+        context.logger.warning("log writer gone; starting it again", ["module": .string(name)])
+        do {
+            try logWriter.start(logWriterSettings, socket: FileSystem.absolute(context.moduleSettings.socketPath))
+        } catch {
+            context.logger.error(
+                "cannot start the log writer", ["module": .string(name), "error": .string("\(error)")])
         }
     }
 

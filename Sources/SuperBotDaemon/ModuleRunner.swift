@@ -63,6 +63,14 @@ final class ModuleRunner {
     var logPath: String {
         FileSystem.absolute(FileSystem.resolve(spec.logFile, against: context.moduleSettings.baseDirectory))
     }
+    /// The process that writes this module's output to `logPath` (started at the first spawn).
+    private(set) lazy var logWriter = ModuleLogWriter(
+        module: name, runDirectory: context.moduleSettings.runDirectory, runID: context.moduleSettings.runID)
+    var logWriterSettings: ModuleLogWriter.Settings {
+        ModuleLogWriter.Settings(
+            logPath: logPath, maxBytes: spec.logMaxBytes, keep: spec.logKeep,
+            retentionDays: context.moduleSettings.retentionDays, timestamps: spec.logTimestamps)
+    }
 
     // MARK: Events from the daemon
 
@@ -80,6 +88,7 @@ final class ModuleRunner {
     /// Cancels everything that could call back into this runner, so it can be freed (a reload
     /// removed its module and its process is gone).
     func retire() {
+        logWriter.stop(timeout: 2)
         cgroup?.remove()
         context.loop.cancel(timer)
         timer = nil
@@ -114,6 +123,10 @@ final class ModuleRunner {
     /// process carries this module's marker; else, with no usable PID file, the oldest process of
     /// the module found by its marker. Never a process without the marker (a forged or reused PID).
     func adoptIfRunning() -> Bool {
+        // A writer outlives its module's stop as well as a daemon crash: take it over either way.
+        if logWriter.adopt() {
+            context.logger.info("log writer adopted", ["module": .string(name), "pid": JSON(logWriter.pid ?? 0)])
+        }
         let settings = context.moduleSettings
         let socket = FileSystem.absolute(settings.socketPath)
         if let file = ModulePidFile.read(pidFilePath) {
@@ -220,8 +233,18 @@ final class ModuleRunner {
             return
         }
         do {
-            let request = try spawnRequest()
+            var request = try spawnRequest()
             try FileSystem.makeDirectories(FileSystem.directoryName(request.outputPath!))
+            do {
+                request.outputFD = try logWriter.moduleOutput(
+                    logWriterSettings, socket: FileSystem.absolute(context.moduleSettings.socketPath))
+            } catch {
+                // Output still lands in the file, written by the module itself (no rotation).
+                context.logger.warning(
+                    "no log writer; the module appends to its log itself",
+                    ["module": .string(name), "error": .string("\(error)")])
+            }
+            defer { if let fd = request.outputFD { close(fd) } }
             let group = moduleCgroup()
             let newPID = try Spawner.spawn(request)
             group?.add(newPID)

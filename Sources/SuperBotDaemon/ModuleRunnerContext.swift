@@ -35,6 +35,8 @@ struct ModuleSettings {
     var runID: String
     /// Whether modules get cgroups of their own (the machine allows it; decided at daemon start).
     var useCgroups: Bool = false
+    /// Rotated module logs older than this are removed (`logging.retention_days`).
+    var retentionDays: Int = 14
 }
 
 extension Daemon: ModuleRunnerContext {
@@ -43,7 +45,8 @@ extension Daemon: ModuleRunnerContext {
             baseDirectory: config.baseDirectory, runDirectory: runDirectory, socketPath: socketPath,
             logDirectory: FileSystem.resolve(config.logging.directory, against: config.baseDirectory),
             configFile: config.file,
-            authToken: config.ipc.authToken, watchdog: config.watchdog, runID: runID, useCgroups: useCgroups)
+            authToken: config.ipc.authToken, watchdog: config.watchdog, runID: runID, useCgroups: useCgroups,
+            retentionDays: config.logging.retentionDays)
     }
 
     func isOperatorStopped(_ module: String) -> Bool { state.operatorStopped.contains(module) }

@@ -138,8 +138,14 @@ public final class Harness {
     }
 
     /// Every live process started under this harness (modules and their descendants).
-    public func ownedProcesses() -> [pid_t] {
-        let marker = Array("SUPERBOT_SOCKET=\(socketPath)".utf8)
+    /// Module processes this harness's daemon started (they carry its socket).
+    public func ownedProcesses() -> [pid_t] { processes(carrying: "SUPERBOT_SOCKET=\(socketPath)") }
+
+    /// The daemon's log writers (`superbot-log`, one per module that ran).
+    public func logWriters() -> [pid_t] { processes(carrying: "SUPERBOT_LOG_SOCKET=\(socketPath)") }
+
+    private func processes(carrying entry: String) -> [pid_t] {
+        let marker = Array(entry.utf8)
         return FileSystem.listDirectory("/proc").compactMap { name -> pid_t? in
             guard let pid = pid_t(name), let env = try? FileSystem.readFile("/proc/\(name)/environ"),
                 env.split(separator: 0).contains(where: { $0.elementsEqual(marker) }),
@@ -155,8 +161,8 @@ public final class Harness {
             _ = Harness.waitForExit(pid, timeout: 5)
             daemonPID = nil
         }
-        for pid in ownedProcesses() { kill(pid, SIGKILL) }
-        _ = waitUntil(5) { self.ownedProcesses().isEmpty }
+        for pid in ownedProcesses() + logWriters() { kill(pid, SIGKILL) }
+        _ = waitUntil(5) { self.ownedProcesses().isEmpty && self.logWriters().isEmpty }
         removeTree(dir)
     }
 

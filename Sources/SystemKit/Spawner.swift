@@ -37,6 +37,10 @@ public struct SpawnRequest: Sendable {
     public var workingDirectory: String?
     /// stdout and stderr are appended here; `nil` means /dev/null.
     public var outputPath: String?
+    /// stdout and stderr go to this descriptor instead (a module's log pipe); it wins over `outputPath`.
+    public var outputFD: Int32?
+    /// stdin comes from this descriptor instead of /dev/null (a log writer's pipe).
+    public var inputFD: Int32?
 
     public init(
         executable: String, arguments: [String], environment: [String], workingDirectory: String? = nil,
@@ -55,13 +59,13 @@ public struct SpawnRequest: Sendable {
 /// child's whole tree is one process group, descriptors ≥ 3 closed, stdin on /dev/null.
 public enum Spawner {
     public static func spawn(_ request: SpawnRequest) throws -> pid_t {
-        var outputFD: Int32 = -1
-        if let path = request.outputPath {
+        var outputFD: Int32 = request.outputFD ?? -1
+        if request.outputFD == nil, let path = request.outputPath {
             outputFD = try retryingOnEINTR("open", detail: path) {
                 open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             }
         }
-        defer { if outputFD >= 0 { close(outputFD) } }
+        defer { if outputFD >= 0 && request.outputFD == nil { close(outputFD) } }
 
         var attr = posix_spawnattr_t()
         try check(posix_spawnattr_init(&attr), "posix_spawnattr_init")
@@ -78,8 +82,13 @@ public enum Spawner {
         var actions = posix_spawn_file_actions_t()
         try check(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init")
         defer { posix_spawn_file_actions_destroy(&actions) }
-        try check(
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0), "posix_spawn_file_actions_addopen")
+        if let input = request.inputFD {
+            try check(posix_spawn_file_actions_adddup2(&actions, input, 0), "posix_spawn_file_actions_adddup2")
+        } else {
+            try check(
+                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0),
+                "posix_spawn_file_actions_addopen")
+        }
         if outputFD >= 0 {
             try check(posix_spawn_file_actions_adddup2(&actions, outputFD, 1), "posix_spawn_file_actions_adddup2")
             try check(posix_spawn_file_actions_adddup2(&actions, outputFD, 2), "posix_spawn_file_actions_adddup2")

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 make -s test-deps
-for p in superbot superbot-cli superbot-fixture; do
+for p in superbot superbot-cli superbot-log superbot-fixture; do
   swift build -c release --static-swift-stdlib --product "$p" >&2
 done
 exec .build/test-venv/bin/python Tests/bench/schedule_bench.py --bin "$PWD/.build/release" "$@"

@@ -10,6 +10,7 @@ if [ ! -x "$venv/bin/supervisord" ]; then
 fi
 swift build -c release --static-swift-stdlib --product superbot >&2
 swift build -c release --static-swift-stdlib --product superbot-cli >&2
+swift build -c release --static-swift-stdlib --product superbot-log >&2
 exec "$venv/bin/python" Tests/bench/supervisor_bench.py \
   --superbot "$PWD/.build/release/superbot" --superbot-cli "$PWD/.build/release/superbot-cli" \
   --supervisord "$PWD/$venv/bin/supervisord" --supervisorctl "$PWD/$venv/bin/supervisorctl" "$@"

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 if ! command -v wrk >/dev/null; then
   apt-get update -qq && apt-get install -y -qq wrk
 fi
-for p in superbot superbot-cli exchange-sim trading-engine; do
+for p in superbot superbot-cli superbot-log exchange-sim trading-engine; do
   swift build -c release --static-swift-stdlib --product "$p" >&2
 done
 exec python3 Tests/bench/trading_bench.py --bin "$PWD/.build/release" "$@"

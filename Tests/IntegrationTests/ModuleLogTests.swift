@@ -1,0 +1,100 @@
+import Glibc
+import SuperBotTesting
+import SystemKit
+import Testing
+
+/// Module output goes through a log writer process (`superbot-log`): it rotates, it survives a
+/// daemon `kill -9`, and no line is lost, doubled or split.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct ModuleLogTests {
+    /// `1\n2\n…\n<n>\n`: what the counter module writes.
+    static func numbers(_ range: ClosedRange<Int>) -> [UInt8] { range.flatMap { Array("\($0)\n".utf8) } }
+
+    /// Every file of a module's log, oldest first (`.1` … `.<n>`, then the log itself).
+    static func logFiles(_ path: String, keep: Int) -> [String] {
+        let rotated = FileSystem.listDirectory(FileSystem.directoryName(path)).compactMap { name -> Int? in
+            let prefix = FileSystem.baseName(path) + "."
+            return name.hasPrefix(prefix) ? Int(name.dropFirst(prefix.count)) : nil
+        }
+        return rotated.sorted().map { "\(path).\($0)" } + [path]
+    }
+
+    static func totalBytes(_ path: String, keep: Int) -> Int {
+        logFiles(path, keep: keep).reduce(0) { $0 + (FileSystem.size($1)?.size ?? 0) }
+    }
+
+    @Test func aMillionNumberedLinesSurviveRotationsAndADaemonKill9() throws {
+        // 50 bursts of 20,000 lines, 50 ms apart: the daemon dies and comes back mid-stream.
+        let h = try Harness(
+            """
+            daemon:
+              modules:
+                counter:
+                  command: 'i=0; while [ $i -lt 50 ]; do seq $((i*20000+1)) $(((i+1)*20000)); sleep 0.05; i=$((i+1)); done; exec sleep 100000'
+                  shell: true
+                  start_seconds: 0
+                  log_max_bytes: 262144
+                  log_keep: 100
+              autostart: [counter]
+            """)
+        defer { h.cleanup() }
+        try h.startDaemon()
+        let log = h.dir + "/logs/counter.log"
+        let expected = Self.numbers(1...1_000_000)
+        #expect(waitUntil(30) { Self.totalBytes(log, keep: 100) > 700_000 })
+        let writers = h.logWriters()
+        #expect(writers.count == 1, "one writer for the module")
+        h.killDaemonHard()
+        let whileDown = Self.totalBytes(log, keep: 100)
+        // With no daemon, the module still writes and the writer still writes it down.
+        #expect(waitUntil(10) { Self.totalBytes(log, keep: 100) > whileDown + 200_000 }, "the writer kept writing")
+        try h.startDaemon()
+        #expect(h.logWriters() == writers, "the new daemon adopted the writer, no second one")
+        #expect(waitUntil(60) { Self.totalBytes(log, keep: 100) >= expected.count })
+        let files = Self.logFiles(log, keep: 100)
+        let written = try files.flatMap { try FileSystem.readFile($0) }
+        #expect(written.count == expected.count && written == expected, "every line exactly once, in order, whole")
+        #expect(files.count > 20, "rotated (\(files.count) files)")
+        for file in files.dropLast() {
+            let size = FileSystem.size(file)?.size ?? 0
+            #expect(size <= 262_144 && size > 200_000, "\(file): \(size) bytes")
+        }
+        #expect(h.stopDaemon() == 0)
+        #expect(h.logWriters().isEmpty && h.ownedProcesses().isEmpty, "daemon stop leaves no writer behind")
+    }
+
+    @Test func logsFollowReadsEveryLineAcrossRotations() throws {
+        let h = try Harness(
+            """
+            daemon:
+              modules:
+                counter:
+                  command: 'seq 1 50000; exec sleep 100000'
+                  shell: true
+                  start_seconds: 0
+                  log_max_bytes: 16384
+                  log_keep: 100
+              autostart: []
+            """)
+        defer { h.cleanup() }
+        try h.startDaemon()
+        let out = h.dir + "/follow.out"
+        let follower = try Spawner.spawn(
+            SpawnRequest(
+                executable: Harness.binary("superbot-cli"),
+                arguments: ["superbot-cli", "--socket", h.socketPath, "logs", "counter", "-n", "0", "-f"],
+                environment: Environment.all(), workingDirectory: h.dir, outputPath: out))
+        defer {
+            kill(follower, SIGKILL)
+            _ = Harness.waitForExit(follower, timeout: 5)
+        }
+        // The follower is attached before the module writes its first line.
+        #expect(waitUntil(10) { (try? h.call("monitoring.metrics"))?["logs.followers"]?.intValue == 1 })
+        #expect(h.cli(["start", "counter"]).code == 0)
+        let expected = Self.numbers(1...50000)
+        #expect(waitUntil(30) { (FileSystem.size(out)?.size ?? 0) >= expected.count })
+        let followed = try FileSystem.readFile(out)
+        #expect(followed == expected, "followed \(followed.count) of \(expected.count) bytes")
+        #expect(Self.logFiles(h.dir + "/logs/counter.log", keep: 100).count > 10, "the log rotated meanwhile")
+    }
+}
