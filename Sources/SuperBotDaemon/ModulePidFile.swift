@@ -8,8 +8,10 @@ struct ModulePidFile: Equatable {
     var startTime: UInt64
     var executable: String
 
+    /// Atomic, not fsynced: the file describes a live process, which a power loss takes with it.
     func write(to path: String) throws {
-        try FileSystem.writeAtomically(path, Array("\(pid)\nstart_time=\(startTime)\nexe=\(executable)\n".utf8))
+        try FileSystem.writeAtomically(
+            path, Array("\(pid)\nstart_time=\(startTime)\nexe=\(executable)\n".utf8), durable: false)
     }
 
     static func read(_ path: String) -> ModulePidFile? {

@@ -21,12 +21,17 @@ public enum FileSystem {
     }
 
     /// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync of the directory.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+    /// `durable: false` skips both fsyncs: still atomic against a crash of the process, not
+    /// durable across a power loss (for files that describe live processes, which a power loss
+    /// takes with it).
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = true)
+        throws
+    {
         let tmp = path + ".tmp.\(getpid())"
         let fd = try retryingOnEINTR("open", detail: tmp) { open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
         do {
             try writeAll(fd, bytes, detail: tmp)
-            try retryingOnEINTR("fsync", detail: tmp) { fsync(fd) }
+            if durable { try retryingOnEINTR("fsync", detail: tmp) { fsync(fd) } }
             close(fd)
         } catch {
             close(fd)
@@ -34,6 +39,7 @@ public enum FileSystem {
             throw error
         }
         try retryingOnEINTR("rename", detail: path) { rename(tmp, path) }
+        guard durable else { return }
         let dir = directoryName(path)
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
