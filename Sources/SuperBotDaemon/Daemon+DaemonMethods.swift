@@ -9,11 +9,12 @@ import SystemKit
 extension Daemon {
     var daemonMethods: MethodNamespace {
         MethodNamespace("daemon", ["status", "stop", "reload_config"], duringShutdown: ["status", "stop"]) {
-            [unowned self] request, _, reply in
+            [unowned self] request, connection, reply in
             switch request.method {
             case "daemon.status": reply(.success(daemonStatus()))
             case "daemon.stop":
                 reply(.success(["stopping": true]))
+                stopRequesters.append(connection)
                 loop.schedule(after: 0) { [unowned self] in self.beginShutdown() }
             default: reply(reloadConfig())
             }

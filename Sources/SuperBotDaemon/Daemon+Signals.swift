@@ -66,13 +66,17 @@ extension Daemon {
         for runner in modules.values { runner.logWriter.stop(timeout: 2) }
         let survivors = ProcessSnapshot.take(runID: runID).marked
         for pid in survivors.keys { kill(pid, SIGKILL) }
+        let killed: JSON = [
+            "pids": .array(survivors.keys.sorted().map { JSON($0) }),
+            "modules": .array(Set(survivors.values).sorted().map { .string($0) }),
+        ]
         if !survivors.isEmpty {
             logger.warning(
-                "daemon stop: killed module processes that outlived their modules",
-                [
-                    "pids": .array(survivors.keys.sorted().map { JSON($0) }),
-                    "modules": .array(Set(survivors.values).sorted().map { .string($0) }),
-                ])
+                "daemon stop: killed module processes that outlived their modules", killed.objectValue ?? [:])
+        }
+        // Whoever asked for the stop hears what had to be killed (a notification, then the close).
+        for connection in stopRequesters {
+            server.send(["jsonrpc": "2.0", "method": "daemon.stopped", "params": ["killed": killed]], to: connection)
         }
         _ = queue.cancelWaiters()
         waiters = [:]

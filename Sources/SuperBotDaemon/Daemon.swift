@@ -41,6 +41,8 @@ public final class Daemon {
     let signalFD: Int32
     var isShuttingDown = false
     var finished = false
+    /// Clients that asked for `daemon.stop`: told at the end what, if anything, had to be killed.
+    var stopRequesters: [Connection] = []
     /// Starts and stops in dependency order, and requests waiting for them (`Daemon+Queue`).
     var queue = ModuleQueue()
     var advancing = false

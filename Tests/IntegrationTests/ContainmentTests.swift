@@ -42,6 +42,33 @@ struct ContainmentTests {
         #expect(waitUntil(5) { h.ownedProcesses().isEmpty }, "left: \(h.ownedProcesses())")
     }
 
+    /// A process that carries this run's marker for a module no longer configured (as one a
+    /// reload removed would) is swept at daemon stop, and `daemon stop` says so.
+    @Test func daemonStopSaysWhichProcessesOutlivedTheirModules() throws {
+        let h = try Harness(
+            """
+            daemon:
+              modules:
+                worker: {command: superbot-fixture, start_seconds: 0}
+              autostart: [worker]
+            """)
+        try h.startDaemon()
+        #expect(h.waitForState("worker", "running"))
+        let runID = try FileSystem.readString(h.runDir + "/run-id").split(separator: "\n").first.map(String.init) ?? "?"
+        let stray = try Spawner.spawn(
+            SpawnRequest(
+                executable: "/bin/sleep", arguments: ["sleep", "1000"],
+                environment: ["SUPERBOT_RUN_ID=\(runID)", "SUPERBOT_MODULE=removed"]))
+        defer {
+            kill(stray, SIGKILL)
+            _ = Harness.waitForExit(stray, timeout: 5)
+        }
+        let stop = h.cli(["daemon", "stop"])
+        #expect(stop.code == 0)
+        #expect(stop.output.contains("killed 1 process that outlived their modules (removed)"), "\(stop.output)")
+        #expect(Harness.waitForExit(stray, timeout: 5) == 128 + SIGKILL)
+    }
+
     @Test func aLostPidFileIsFoundByTheMarkerWithoutADuplicate() throws {
         let h = try Harness(
             """

@@ -27,9 +27,23 @@ struct DaemonCommand: CLICommand {
         case .stop:
             let client = try session.connect()
             let result = try client.call("daemon.stop")
-            // The daemon closes every connection once its modules are down: wait for that.
-            while (try? client.readLine()) != nil {}
-            session.show(result) { _ in "daemon stopped" }
+            // The daemon closes every connection once its modules are down: wait for that. Its
+            // last word (`daemon.stopped`) says which processes outlived their modules.
+            var killed: JSON?
+            while let line = try? client.readLine() {
+                if let notice = try? JSON.parse(line), notice["method"] == "daemon.stopped" {
+                    killed = notice["params"]?["killed"]
+                }
+            }
+            let pids = killed?["pids"]?.arrayValue ?? []
+            let modules = (killed?["modules"]?.arrayValue ?? []).compactMap(\.stringValue)
+            var shown = result.objectValue ?? [:]
+            shown["killed"] = killed ?? .null
+            session.show(.object(shown)) { _ in
+                pids.isEmpty
+                    ? "daemon stopped"
+                    : "daemon stopped; killed \(pids.count) process\(pids.count == 1 ? "" : "es") that outlived their modules (\(modules.joined(separator: ", ")))"
+            }
         }
         return .ok
     }
