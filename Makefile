@@ -58,6 +58,7 @@ sanitize:
 
 bench: build
 	bash Tests/bench/supervisor-bench.sh
+	bash Tests/bench/watchdog-bench.sh
 	bash Tests/bench/bus-bench.sh
 	bash Tests/bench/trading-bench.sh
 	bash Tests/bench/schedule-bench.sh

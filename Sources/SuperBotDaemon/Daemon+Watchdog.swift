@@ -20,9 +20,11 @@ extension Daemon {
     /// One pass over /proc for every module's tree: resources, stopped processes, memory limits.
     func watchdogPass() {
         metrics.watchdogChecks += 1
+        let started = Clock.monotonic()
         let table = ProcessTable.scan()
         let now = Clock.monotonic()
         for runner in modules.values where runner.pid != nil { runner.sample(table, now: now) }
+        metrics.recordWatchdogPass(ms: (Clock.monotonic() - started) * 1000)
     }
 
     func daemonResources() -> JSON {

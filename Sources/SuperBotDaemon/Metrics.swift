@@ -12,6 +12,13 @@ struct Metrics {
     var adopted = 0
     var routedRequests = 0
     var routedTimeouts = 0
+    /// The last watchdog passes' durations (one `/proc` scan plus every module's sample).
+    private(set) var watchdogPasses: [Double] = []
+
+    mutating func recordWatchdogPass(ms: Double) {
+        watchdogPasses.append(ms)
+        if watchdogPasses.count > 16 { watchdogPasses.removeFirst() }
+    }
 
     var json: JSON {
         [
@@ -20,6 +27,9 @@ struct Metrics {
             "modules.crashes": JSON(crashes), "modules.failed": JSON(failed), "modules.adopted": JSON(adopted),
             "watchdog.checks": JSON(watchdogChecks), "watchdog.health_check_failures": JSON(healthCheckFailures),
             "rpc.routed_requests": JSON(routedRequests), "rpc.routed_timeouts": JSON(routedTimeouts),
+            "watchdog.last_pass_ms": watchdogPasses.last.map { JSON(($0 * 1000).rounded() / 1000) } ?? .null,
+            "watchdog.pass_ms_median": watchdogPasses.isEmpty
+                ? .null : JSON((watchdogPasses.sorted()[watchdogPasses.count / 2] * 1000).rounded() / 1000),
         ]
     }
 }

@@ -23,6 +23,8 @@ final class ModuleLogWriter {
     let pidFilePath: String
     let runID: String
     private(set) var pid: pid_t?
+    /// The writer's start time (clock ticks since boot): with the pid, its identity.
+    private var startTime: UInt64 = 0
     /// The daemon's own read-write descriptor on the FIFO (see the type's comment).
     private var holdFD: Int32 = -1
 
@@ -40,8 +42,14 @@ final class ModuleLogWriter {
 
     /// Whether the writer process runs (and is ours).
     var isRunning: Bool {
-        guard let pid, let file = ModulePidFile.read(pidFilePath), file.pid == pid else { return false }
-        return file.matchesLiveProcess()
+        guard let pid, let stat = ProcStat.read(pid) else { return false }
+        return !stat.isZombie && stat.startTime == startTime
+    }
+
+    /// The same, from the watchdog's `/proc` scan (no file read per module and pass).
+    func isRunning(in table: ProcessTable) -> Bool {
+        guard let pid, let entry = table.entries[pid] else { return false }
+        return !entry.isZombie && entry.startTime == startTime
     }
 
     /// Takes over a writer a previous daemon left running (the PID file, checked against the
@@ -52,6 +60,7 @@ final class ModuleLogWriter {
             FileSystem.isFIFO(fifoPath)
         else { return false }
         pid = file.pid
+        startTime = file.startTime
         if holdFD < 0 { holdFD = open(fifoPath, O_RDWR | O_NONBLOCK | O_CLOEXEC) }
         return true
     }
@@ -94,7 +103,7 @@ final class ModuleLogWriter {
         request.inputFD = input
         let newPID = try Spawner.spawn(request)
         pid = newPID
-        let startTime = ProcStat.read(newPID)?.startTime ?? 0
+        startTime = ProcStat.read(newPID)?.startTime ?? 0
         try? ModulePidFile(pid: newPID, startTime: startTime, executable: ProcStat.executable(newPID) ?? executable)
             .write(to: pidFilePath)
     }

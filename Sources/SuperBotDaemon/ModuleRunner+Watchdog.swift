@@ -9,7 +9,7 @@ extension ModuleRunner {
     /// One watchdog pass: resource figures from /proc, process-state alerts, the RSS limit.
     func sample(_ table: ProcessTable, now: Double) {
         guard let pid, let main = table.entries[pid] ?? ProcStat.read(pid) else { return }
-        keepLogWriterRunning()
+        keepLogWriterRunning(table)
         let tree = table.tree(of: pid)
         knownTree = tree
         let members = [main] + tree
@@ -22,7 +22,7 @@ extension ModuleRunner {
         resources = ModuleResources(
             cpuPercent: cpu, rssBytes: members.reduce(0) { $0 + $1.rssBytes },
             threads: members.reduce(0) { $0 + $1.threads },
-            openFiles: ProcStat.openFileCount(pid), children: tree.count, processState: String(main.state))
+            openFiles: resources.openFiles, children: tree.count, processState: String(main.state))
         if main.isStopped && !stoppedStateReported {
             stoppedStateReported = true
             context.logger.warning(
@@ -40,8 +40,8 @@ extension ModuleRunner {
 
     /// A writer that died while its module runs is started again on the same pipe; the module's
     /// output waited in the pipe meanwhile (the daemon holds it open).
-    func keepLogWriterRunning() {
-        guard logWriter.pid != nil, !logWriter.isRunning else { return }
+    func keepLogWriterRunning(_ table: ProcessTable) {
+        guard logWriter.pid != nil, !logWriter.isRunning(in: table), !logWriter.isRunning else { return }
         context.logger.warning("log writer gone; starting it again", ["module": .string(name)])
         do {
             try logWriter.start(logWriterSettings, socket: FileSystem.absolute(context.moduleSettings.socketPath))
@@ -52,11 +52,14 @@ extension ModuleRunner {
     }
 
     /// Figures for `status` between watchdog passes: the last tree sample, with the main process's
-    /// state (and, before the first sample, its RSS and threads) read now — one /proc read.
+    /// state, open files (and, before the first sample, its RSS and threads) read now. The fd
+    /// count is read here, not in every pass: nothing acts on it, and it is a directory read per
+    /// module that would double the pass.
     func liveResources() -> ModuleResources {
         guard let pid, let stat = ProcStat.read(pid) else { return resources }
         var live = resources
         live.processState = String(stat.state)
+        live.openFiles = ProcStat.openFileCount(pid)
         if cpuSample == nil {
             live.rssBytes = stat.rssBytes
             live.threads = stat.threads

@@ -103,6 +103,20 @@ public enum FileSystem {
         return names
     }
 
+    /// The number of entries in a directory (`.` and `..` aside), without building their names.
+    public static func countEntries(_ path: String) -> Int {
+        guard let dir = opendir(path) else { return 0 }
+        defer { closedir(dir) }
+        var count = 0
+        while let entry = readdir(dir) {
+            let dot = withUnsafeBytes(of: entry.pointee.d_name) { name in
+                name[0] == 0x2E && (name[1] == 0 || (name[1] == 0x2E && name[2] == 0))
+            }
+            if !dot { count += 1 }
+        }
+        return count
+    }
+
     public static func directoryName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         if slash == path.startIndex { return "/" }

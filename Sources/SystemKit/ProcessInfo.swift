@@ -21,30 +21,73 @@ public struct ProcStat: Equatable, Sendable {
     public static let clockTicks = UInt64(sysconf(Int32(_SC_CLK_TCK)))
     public static let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
 
+    /// One `read` into a buffer on the stack: the watchdog reads every process's stat each pass,
+    /// so this path allocates nothing but the result.
     public static func read(_ pid: pid_t) -> ProcStat? {
-        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/stat") else { return nil }
-        return parse(bytes, pid: pid)
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2048) { buffer in
+            var count = 0
+            while count < buffer.count {
+                let n = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                if n > 0 {
+                    count += n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
+            }
+            return parse(UnsafeBufferPointer(rebasing: buffer[0..<count]), pid: pid)
+        }
+    }
+
+    public static func parse(_ bytes: [UInt8], pid: pid_t) -> ProcStat? {
+        bytes.withUnsafeBufferPointer { parse($0, pid: pid) }
     }
 
     /// Parses the stat line; the command name sits in parentheses and may itself contain spaces or ')'.
-    public static func parse(_ bytes: [UInt8], pid: pid_t) -> ProcStat? {
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, pid: pid_t) -> ProcStat? {
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")), close + 2 < bytes.count else { return nil }
-        let rest = bytes[(close + 2)...].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
-        guard rest.count >= 22 else { return nil }
-        func num(_ i: Int) -> UInt64 {
-            UInt64(String(decoding: rest[rest.startIndex + i], as: UTF8.self).trimmingNewline) ?? 0
+        // Fields after the name, numbered from 0 (the state); only the ones used are kept.
+        var fields = [UInt64](repeating: 0, count: 22)
+        var state = UInt8(ascii: "?")
+        var index = 0
+        var value: UInt64 = 0
+        var inField = false
+        for i in (close + 2)..<bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: " ") || b == 0x0A {
+                if inField {
+                    if index < 22 { fields[index] = value }
+                    index += 1
+                    value = 0
+                    inField = false
+                }
+                if index >= 22 { break }
+                continue
+            }
+            if index == 0 && !inField { state = b }
+            inField = true
+            if b >= 0x30 && b <= 0x39 { value = value &* 10 &+ UInt64(b - 0x30) }
         }
+        if inField && index < 22 {
+            fields[index] = value
+            index += 1
+        }
+        guard index >= 22 else { return nil }
         return ProcStat(
-            pid: pid,
-            state: Character(Unicode.Scalar(rest[rest.startIndex][rest[rest.startIndex].startIndex])),
-            ppid: pid_t(num(1)), pgrp: pid_t(num(2)), session: pid_t(num(3)),
-            cpuTicks: num(11) + num(12), threads: Int(num(17)), startTime: num(19),
-            rssBytes: num(21) * pageSize)
+            pid: pid, state: Character(Unicode.Scalar(state)),
+            ppid: pid_t(truncatingIfNeeded: fields[1]), pgrp: pid_t(truncatingIfNeeded: fields[2]),
+            session: pid_t(truncatingIfNeeded: fields[3]),
+            cpuTicks: fields[11] + fields[12], threads: Int(fields[17]), startTime: fields[19],
+            rssBytes: fields[21] * pageSize)
     }
 
     public static func executable(_ pid: pid_t) -> String? { FileSystem.readLink("/proc/\(pid)/exe") }
 
-    public static func openFileCount(_ pid: pid_t) -> Int { FileSystem.listDirectory("/proc/\(pid)/fd").count }
+    public static func openFileCount(_ pid: pid_t) -> Int { FileSystem.countEntries("/proc/\(pid)/fd") }
 }
 
 extension String {
