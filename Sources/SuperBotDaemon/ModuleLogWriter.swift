@@ -108,9 +108,26 @@ final class ModuleLogWriter {
             .write(to: pidFilePath)
     }
 
-    /// Stops the writer once its module is gone: SIGTERM makes it drain the pipe and exit;
-    /// after `timeout` it is killed. The FIFO and the daemon's hold on it go too.
+    /// New settings (a reload): the running writer drains the pipe and exits, then a new one
+    /// takes the same pipe, so no line is lost or written out of order.
+    func restart(_ settings: Settings, socket: String) throws {
+        terminate(timeout: 2)
+        try start(settings, socket: socket)
+    }
+
+    /// Stops the writer once its module is gone; the FIFO and the daemon's hold on it go too.
     func stop(timeout: Double) {
+        terminate(timeout: timeout)
+        unlink(pidFilePath)
+        if holdFD >= 0 {
+            close(holdFD)
+            holdFD = -1
+        }
+        unlink(fifoPath)
+    }
+
+    /// SIGTERM makes the writer drain the pipe and exit; after `timeout` it is killed.
+    private func terminate(timeout: Double) {
         if let pid, isRunning {
             kill(pid, SIGTERM)
             let deadline = Clock.monotonic() + timeout
@@ -122,11 +139,5 @@ final class ModuleLogWriter {
             _ = waitpid(pid, nil, WNOHANG)
         }
         pid = nil
-        unlink(pidFilePath)
-        if holdFD >= 0 {
-            close(holdFD)
-            holdFD = -1
-        }
-        unlink(fifoPath)
     }
 }

@@ -80,7 +80,18 @@ final class ModuleRunner {
 
     /// A reload changed the definition: take the new one, restarting the process if there is one.
     func update(spec newSpec: ModuleSpec) {
+        let logChanged =
+            (spec.logFile, spec.logMaxBytes, spec.logKeep, spec.logTimestamps)
+            != (newSpec.logFile, newSpec.logMaxBytes, newSpec.logKeep, newSpec.logTimestamps)
         spec = newSpec
+        if logChanged && logWriter.pid != nil {
+            do {
+                try logWriter.restart(logWriterSettings, socket: FileSystem.absolute(context.moduleSettings.socketPath))
+            } catch {
+                context.logger.error(
+                    "cannot restart the log writer", ["module": .string(name), "error": .string("\(error)")])
+            }
+        }
         lifecycle.policy = ModuleRunner.policy(newSpec, context.moduleSettings.watchdog)
         if state.hasProcess { restart() }
     }

@@ -63,6 +63,52 @@ struct ModuleLogTests {
         #expect(h.logWriters().isEmpty && h.ownedProcesses().isEmpty, "daemon stop leaves no writer behind")
     }
 
+    /// A reload that changes the log settings hands the pipe to a new writer: the old one
+    /// drains it first, so the old lines are all there and the new ones follow the new settings.
+    @Test func aReloadWithNewLogSettingsLosesNoLine() throws {
+        func config(timestamps: Bool) -> String {
+            """
+            daemon:
+              modules:
+                ticker:
+                  command: 'i=0; while true; do i=$((i+1)); echo $i; sleep 0.01; done'
+                  shell: true
+                  start_seconds: 0
+                  log_timestamps: \(timestamps)
+              autostart: [ticker]
+            """
+        }
+        let h = try Harness(config(timestamps: false))
+        defer { h.cleanup() }
+        try h.startDaemon()
+        let log = h.dir + "/logs/ticker.log"
+        func lines() -> [Substring] {
+            ((try? FileSystem.readString(log)) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+                .dropLast()
+        }
+        #expect(waitUntil(10) { lines().count >= 30 })
+        let writer = h.logWriters()
+        try h.writeConfig(config(timestamps: true))
+        #expect(h.cli(["daemon", "reload"]).code == 0)
+        #expect(
+            waitUntil(10) { lines().last?.contains("Z ") == true && lines().filter { $0.contains("Z ") }.count >= 30 })
+        #expect(h.logWriters().count == 1 && h.logWriters() != writer, "a new writer took the pipe")
+        let all = lines()
+        let plain = all.prefix { !$0.contains("Z ") }
+        let stamped = all.dropFirst(plain.count)
+        #expect(
+            stamped.allSatisfy { $0.split(separator: " ").count == 2 && $0.hasPrefix("20") },
+            "stamped from the switch on")
+        // The old module's lines 1…k with no gap (its last ones may already be stamped: the new
+        // writer took over before the module restarted), then the new module's 1…m.
+        let numbers = all.map { $0.split(separator: " ").last.flatMap { Int($0) } ?? -1 }
+        let restart = try #require(numbers.dropFirst().firstIndex(of: 1))
+        #expect(
+            numbers[..<restart] == Array(1...restart)[...], "the old module's lines: \(numbers[..<restart].suffix(5))")
+        #expect(numbers[restart...] == Array(1...(numbers.count - restart))[...], "the new module's lines")
+        #expect(plain.count >= 30)
+    }
+
     @Test func logsFollowReadsEveryLineAcrossRotations() throws {
         let h = try Harness(
             """
