@@ -62,7 +62,8 @@ extension Daemon {
             runner.cgroup?.remove()
         }
         ModuleCgroup.removeRun(runID: runID)
-        // The modules are gone: each writer drains its pipe and exits before anything is swept.
+        // The modules are gone: the writers drain their pipes, all at once, before anything is swept.
+        for runner in modules.values { runner.logWriter.requestStop() }
         for runner in modules.values { runner.logWriter.stop(timeout: 2) }
         let survivors = ProcessSnapshot.take(runID: runID).marked
         for pid in survivors.keys { kill(pid, SIGKILL) }

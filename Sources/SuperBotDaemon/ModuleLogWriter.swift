@@ -115,6 +115,12 @@ final class ModuleLogWriter {
         try start(settings, socket: socket)
     }
 
+    /// Asks the writer to drain and exit without waiting, so a daemon stop lets every writer
+    /// drain at once (then `stop` waits for each).
+    func requestStop() {
+        if let pid, isRunning { kill(pid, SIGTERM) }
+    }
+
     /// Stops the writer once its module is gone; the FIFO and the daemon's hold on it go too.
     func stop(timeout: Double) {
         terminate(timeout: timeout)
