@@ -53,11 +53,13 @@ final class ModuleLogWriter {
     }
 
     /// Takes over a writer a previous daemon left running (the PID file, checked against the
-    /// process and its marker); false when there is none.
+    /// process's start time and its marker); false when there is none. The executable is not
+    /// compared: a rebuilt `superbot-log` shows as "(deleted)" in a running writer, which is
+    /// still the one reading the pipe.
     func adopt() -> Bool {
-        guard let file = ModulePidFile.read(pidFilePath), file.matchesLiveProcess(),
-            let marker = ProcessMarker.read(file.pid), marker.module == markerName, marker.runID == runID,
-            FileSystem.isFIFO(fifoPath)
+        guard let file = ModulePidFile.read(pidFilePath), let stat = ProcStat.read(file.pid), !stat.isZombie,
+            stat.startTime == file.startTime, let marker = ProcessMarker.read(file.pid), marker.module == markerName,
+            marker.runID == runID, FileSystem.isFIFO(fifoPath)
         else { return false }
         pid = file.pid
         startTime = file.startTime
