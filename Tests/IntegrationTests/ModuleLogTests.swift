@@ -109,6 +109,36 @@ struct ModuleLogTests {
         #expect(plain.count >= 30)
     }
 
+    /// A writer killed while its module writes is started again by the watchdog; the lines
+    /// written meanwhile waited in the pipe (the daemon holds it open), so none is lost.
+    @Test func aKilledWriterIsReplacedAndNoLineIsLost() throws {
+        let h = try Harness(
+            """
+            daemon:
+              modules:
+                ticker:
+                  command: 'i=0; while true; do i=$((i+1)); echo $i; sleep 0.005; done'
+                  shell: true
+                  start_seconds: 0
+              autostart: [ticker]
+              watchdog: {check_interval: 0.2}
+            """)
+        defer { h.cleanup() }
+        try h.startDaemon()
+        let log = h.dir + "/logs/ticker.log"
+        func numbers() -> [Int] {
+            ((try? FileSystem.readString(log)) ?? "").split(separator: "\n").compactMap { Int($0) }
+        }
+        #expect(waitUntil(10) { numbers().count >= 20 })
+        let first = try #require(h.logWriters().first)
+        kill(first, SIGKILL)
+        #expect(waitUntil(10) { h.logWriters().count == 1 && h.logWriters() != [first] }, "a new writer")
+        let seen = numbers().count
+        #expect(waitUntil(10) { numbers().count >= seen + 50 })
+        let all = numbers()
+        #expect(all == Array(1...all.count), "no line lost or doubled across the writer's death")
+    }
+
     @Test func logsFollowReadsEveryLineAcrossRotations() throws {
         let h = try Harness(
             """
