@@ -116,7 +116,7 @@ let package = Package(
                 "SystemKit", "JSON", "RPC", "HTTP", "SuperBotTesting", "ExchangeModel", "ExchangeConnector", "Trading",
                 "TradingSettings", "superbot",
                 "superbot-cli", "superbot-fixture", "superbot-fixture-module", "superbot-fuzz",
-                "exchange-sim", "trading-engine", "superbot-log",
+                "exchange-sim", "trading-engine", "superbot-log", "ModuleLog",
             ],
             swiftSettings: strict),
     ]

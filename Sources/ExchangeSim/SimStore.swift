@@ -32,14 +32,9 @@ final class SimStore {
         guard FileSystem.exists(path) else { return nil }
         let bytes = try FileSystem.readFile(path)
         var state: State?
-        var lineStart = 0
-        var lineNumber = 0
-        for (i, b) in bytes.enumerated() where b == 0x0A {
-            lineNumber += 1
-            defer { lineStart = i + 1 }
-            if i == lineStart { continue }
+        try JSONLines.forEach(in: bytes) { lineNumber, line in
             let place = "\(path):\(lineNumber)"
-            guard let json = try? JSON.parse(bytes[lineStart..<i]) else {
+            guard let json = try? JSON.parse(line) else {
                 throw SimError("\(place) is not JSON; move the file aside to start the simulator's account afresh")
             }
             if let origin = json["origin"]?.doubleValue {

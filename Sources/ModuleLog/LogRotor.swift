@@ -92,7 +92,7 @@ public final class LogRotor {
 
     /// `lines` ends with a newline. Written in as few `write`s as rotation allows.
     private func writeLines(_ lines: ArraySlice<UInt8>, now: Double) {
-        let stamp = settings.timestamps ? Array((ISO8601Millis.format(now) + " ").utf8) : []
+        let stamp = settings.timestamps ? Array((Clock.iso8601(now) + " ").utf8) : []
         var chunk: [UInt8] = []
         chunk.reserveCapacity(min(lines.count + stamp.count * 64, 1 << 20))
         var start = lines.startIndex
@@ -180,19 +180,5 @@ public final class LogRotor {
             guard name.hasPrefix(prefix), let n = Int(name.dropFirst(prefix.count)), n > 0 else { return nil }
             return (n, directory + "/" + name)
         }.sorted { $0.0 < $1.0 }
-    }
-}
-
-/// `2026-12-01T14:00:00.123Z`, for line timestamps.
-enum ISO8601Millis {
-    static func format(_ seconds: Double) -> String {
-        var t = time_t(seconds.rounded(.down))
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        let ms = Int((seconds - seconds.rounded(.down)) * 1000)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let millis = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
-        return
-            "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(millis)Z"
     }
 }

@@ -78,8 +78,7 @@ final class LogFollower {
         if let j = files.firstIndex(where: { $0.1 == new }) { files = Array(files[..<j]) }
         return files.flatMap { file -> [String] in
             guard let bytes = try? FileSystem.readFile(file.0), !bytes.isEmpty else { return [] }
-            return bytes.dropLast(bytes.last == 0x0A ? 1 : 0).split(separator: 0x0A, omittingEmptySubsequences: false)
-                .map { String(decoding: $0, as: UTF8.self) }
+            return LogFollower.lines(bytes.dropLast(bytes.last == 0x0A ? 1 : 0))
         }
     }
 
@@ -97,9 +96,12 @@ final class LogFollower {
         guard let lastNewline = partial.lastIndex(of: 0x0A) else { return [] }
         let complete = partial[..<lastNewline]
         partial = Array(partial[(lastNewline + 1)...])
-        return complete.split(separator: 0x0A, omittingEmptySubsequences: false).map {
-            String(decoding: $0, as: UTF8.self)
-        }
+        return LogFollower.lines(complete)
+    }
+
+    /// `bytes` without its final newline, as lines.
+    private static func lines(_ bytes: ArraySlice<UInt8>) -> [String] {
+        bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The last `count` lines of a file, reading backwards from its end in chunks.

@@ -22,17 +22,20 @@ final class ModuleLogWriter {
     let fifoPath: String
     let pidFilePath: String
     let runID: String
+    /// The daemon's socket, in the writer's environment (`SUPERBOT_LOG_SOCKET`).
+    let socket: String
     private(set) var pid: pid_t?
     /// The writer's start time (clock ticks since boot): with the pid, its identity.
     private var startTime: UInt64 = 0
     /// The daemon's own read-write descriptor on the FIFO (see the type's comment).
     private var holdFD: Int32 = -1
 
-    init(module: String, runDirectory: String, runID: String) {
+    init(module: String, runDirectory: String, runID: String, socket: String) {
         self.module = module
         fifoPath = runDirectory + "/\(module).log.fifo"
         pidFilePath = runDirectory + "/\(module).log.pid"
         self.runID = runID
+        self.socket = socket
     }
 
     deinit { if holdFD >= 0 { close(holdFD) } }
@@ -69,8 +72,8 @@ final class ModuleLogWriter {
 
     /// A descriptor for the module's stdout and stderr: the FIFO's write end, the writer started
     /// (or adopted) first. The caller closes it once the module is spawned.
-    func moduleOutput(_ settings: Settings, socket: String) throws -> Int32 {
-        if !isRunning && !adopt() { try start(settings, socket: socket) }
+    func moduleOutput(_ settings: Settings) throws -> Int32 {
+        if !isRunning && !adopt() { try start(settings) }
         let fd = try retryingOnEINTR("open", detail: fifoPath) { open(fifoPath, O_WRONLY | O_NONBLOCK | O_CLOEXEC) }
         // The module writes blocking: a slow disk slows it down rather than losing its lines.
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
@@ -79,7 +82,7 @@ final class ModuleLogWriter {
 
     /// Starts `superbot-log` on the FIFO (made if missing). Its environment is its markers and
     /// the daemon's socket (`SUPERBOT_LOG_SOCKET`, so tools can tell whose writer it is), no more.
-    func start(_ settings: Settings, socket: String) throws {
+    func start(_ settings: Settings) throws {
         guard let executable = Spawner.resolveExecutable("superbot-log", base: ".", searchPath: Environment.get("PATH"))
         else { throw SystemError("spawn", errno: ENOENT, detail: "superbot-log not found next to superbot or on PATH") }
         if !FileSystem.isFIFO(fifoPath) {
@@ -112,9 +115,9 @@ final class ModuleLogWriter {
 
     /// New settings (a reload): the running writer drains the pipe and exits, then a new one
     /// takes the same pipe, so no line is lost or written out of order.
-    func restart(_ settings: Settings, socket: String) throws {
+    func restart(_ settings: Settings) throws {
         terminate(timeout: 2)
-        try start(settings, socket: socket)
+        try start(settings)
     }
 
     /// Asks the writer to drain and exit without waiting, so a daemon stop lets every writer

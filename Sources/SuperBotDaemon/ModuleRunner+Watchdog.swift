@@ -43,9 +43,7 @@ extension ModuleRunner {
     func keepLogWriterRunning(_ table: ProcessTable) {
         guard logWriter.pid != nil, !logWriter.isRunning(in: table), !logWriter.isRunning else { return }
         context.logger.warning("log writer gone; starting it again", ["module": .string(name)])
-        do {
-            try logWriter.start(logWriterSettings, socket: FileSystem.absolute(context.moduleSettings.socketPath))
-        } catch {
+        do { try logWriter.start(logWriterSettings) } catch {
             context.logger.error(
                 "cannot start the log writer", ["module": .string(name), "error": .string("\(error)")])
         }

@@ -65,7 +65,8 @@ final class ModuleRunner {
     }
     /// The process that writes this module's output to `logPath` (started at the first spawn).
     private(set) lazy var logWriter = ModuleLogWriter(
-        module: name, runDirectory: context.moduleSettings.runDirectory, runID: context.moduleSettings.runID)
+        module: name, runDirectory: context.moduleSettings.runDirectory, runID: context.moduleSettings.runID,
+        socket: FileSystem.absolute(context.moduleSettings.socketPath))
     var logWriterSettings: ModuleLogWriter.Settings {
         ModuleLogWriter.Settings(
             logPath: logPath, maxBytes: spec.logMaxBytes, keep: spec.logKeep,
@@ -86,7 +87,7 @@ final class ModuleRunner {
         spec = newSpec
         if logChanged && logWriter.pid != nil {
             do {
-                try logWriter.restart(logWriterSettings, socket: FileSystem.absolute(context.moduleSettings.socketPath))
+                try logWriter.restart(logWriterSettings)
             } catch {
                 context.logger.error(
                     "cannot restart the log writer", ["module": .string(name), "error": .string("\(error)")])
@@ -247,8 +248,7 @@ final class ModuleRunner {
             var request = try spawnRequest()
             try FileSystem.makeDirectories(FileSystem.directoryName(request.outputPath!))
             do {
-                request.outputFD = try logWriter.moduleOutput(
-                    logWriterSettings, socket: FileSystem.absolute(context.moduleSettings.socketPath))
+                request.outputFD = try logWriter.moduleOutput(logWriterSettings)
             } catch {
                 // Output still lands in the file, written by the module itself (no rotation).
                 context.logger.warning(

@@ -118,8 +118,8 @@ public protocol Journal: AnyObject {
 
 /// A journal that lives as long as the process: a backtest's, or a test's.
 public final class MemoryJournal: Journal {
-    public private(set) var entries: [JournalEntry] = []
-    public init() {}
+    public private(set) var entries: [JournalEntry]
+    public init(_ entries: [JournalEntry] = []) { self.entries = entries }
     public func load() throws -> [JournalEntry] { entries }
     public func append(_ entry: JournalEntry) throws { entries.append(entry) }
 }
@@ -140,13 +140,8 @@ public final class TradeJournal: Journal {
         guard FileSystem.exists(path) else { return [] }
         let bytes = try FileSystem.readFile(path)
         var entries: [JournalEntry] = []
-        var lineStart = 0
-        var lineNumber = 0
-        for (i, b) in bytes.enumerated() where b == 0x0A {
-            lineNumber += 1
-            defer { lineStart = i + 1 }
-            if i == lineStart { continue }
-            guard let json = try? JSON.parse(bytes[lineStart..<i]), let entry = JournalEntry(json: json) else {
+        let tornAt = try JSONLines.forEach(in: bytes) { lineNumber, line in
+            guard let json = try? JSON.parse(line), let entry = JournalEntry(json: json) else {
                 throw SystemError(
                     "journal", errno: EINVAL,
                     detail:
@@ -158,9 +153,9 @@ public final class TradeJournal: Journal {
             }
             entries.append(entry)
         }
-        if lineStart < bytes.count {
+        if tornAt < bytes.count {
             // The crash happened mid-write: that entry never counted.
-            guard truncate(path, off_t(lineStart)) == 0 else { throw SystemError("truncate", detail: path) }
+            guard truncate(path, off_t(tornAt)) == 0 else { throw SystemError("truncate", detail: path) }
         }
         return entries
     }

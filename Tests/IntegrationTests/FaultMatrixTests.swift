@@ -132,7 +132,7 @@ struct FaultMatrixTests {
             }
             // The ledger a fresh replay of the journal builds equals the live one.
             let replay = EngineCore(
-                settings: core.settings, exchange: client, journal: MemoryJournalCopy(journal), snapshotPath: nil)
+                settings: core.settings, exchange: client, journal: MemoryJournal(journal), snapshotPath: nil)
             try await replay.recover(now: Clock.wall())
             for (what, live, replayed) in [
                 ("position", core.ledger.position, replay.ledger.position),
@@ -224,14 +224,6 @@ struct FaultMatrixTests {
             }
         }
     }
-}
-
-/// A journal holding a copy of another's entries, for an independent replay.
-final class MemoryJournalCopy: Journal {
-    var entries: [JournalEntry]
-    init(_ entries: [JournalEntry]) { self.entries = entries }
-    func load() throws -> [JournalEntry] { entries }
-    func append(_ entry: JournalEntry) throws { entries.append(entry) }
 }
 
 /// Kills the simulator from another thread and starts it again on the same port and state file.

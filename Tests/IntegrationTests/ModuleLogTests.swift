@@ -1,4 +1,5 @@
 import Glibc
+import ModuleLog
 import SuperBotTesting
 import SystemKit
 import Testing
@@ -11,16 +12,10 @@ struct ModuleLogTests {
     static func numbers(_ range: ClosedRange<Int>) -> [UInt8] { range.flatMap { Array("\($0)\n".utf8) } }
 
     /// Every file of a module's log, oldest first (`.1` … `.<n>`, then the log itself).
-    static func logFiles(_ path: String, keep: Int) -> [String] {
-        let rotated = FileSystem.listDirectory(FileSystem.directoryName(path)).compactMap { name -> Int? in
-            let prefix = FileSystem.baseName(path) + "."
-            return name.hasPrefix(prefix) ? Int(name.dropFirst(prefix.count)) : nil
-        }
-        return rotated.sorted().map { "\(path).\($0)" } + [path]
-    }
+    static func logFiles(_ path: String) -> [String] { LogRotor.rotatedFiles(of: path).map(\.path) + [path] }
 
-    static func totalBytes(_ path: String, keep: Int) -> Int {
-        logFiles(path, keep: keep).reduce(0) { $0 + (FileSystem.size($1)?.size ?? 0) }
+    static func totalBytes(_ path: String) -> Int {
+        logFiles(path).reduce(0) { $0 + (FileSystem.size($1)?.size ?? 0) }
     }
 
     @Test func aMillionNumberedLinesSurviveRotationsAndADaemonKill9() throws {
@@ -41,17 +36,17 @@ struct ModuleLogTests {
         try h.startDaemon()
         let log = h.dir + "/logs/counter.log"
         let expected = Self.numbers(1...1_000_000)
-        #expect(waitUntil(30) { Self.totalBytes(log, keep: 100) > 700_000 })
+        #expect(waitUntil(30) { Self.totalBytes(log) > 700_000 })
         let writers = h.logWriters()
         #expect(writers.count == 1, "one writer for the module")
         h.killDaemonHard()
-        let whileDown = Self.totalBytes(log, keep: 100)
+        let whileDown = Self.totalBytes(log)
         // With no daemon, the module still writes and the writer still writes it down.
-        #expect(waitUntil(10) { Self.totalBytes(log, keep: 100) > whileDown + 200_000 }, "the writer kept writing")
+        #expect(waitUntil(10) { Self.totalBytes(log) > whileDown + 200_000 }, "the writer kept writing")
         try h.startDaemon()
         #expect(h.logWriters() == writers, "the new daemon adopted the writer, no second one")
-        #expect(waitUntil(60) { Self.totalBytes(log, keep: 100) >= expected.count })
-        let files = Self.logFiles(log, keep: 100)
+        #expect(waitUntil(60) { Self.totalBytes(log) >= expected.count })
+        let files = Self.logFiles(log)
         let written = try files.flatMap { try FileSystem.readFile($0) }
         #expect(written.count == expected.count && written == expected, "every line exactly once, in order, whole")
         #expect(files.count > 20, "rotated (\(files.count) files)")
@@ -171,6 +166,6 @@ struct ModuleLogTests {
         #expect(waitUntil(30) { (FileSystem.size(out)?.size ?? 0) >= expected.count })
         let followed = try FileSystem.readFile(out)
         #expect(followed == expected, "followed \(followed.count) of \(expected.count) bytes")
-        #expect(Self.logFiles(h.dir + "/logs/counter.log", keep: 100).count > 10, "the log rotated meanwhile")
+        #expect(Self.logFiles(h.dir + "/logs/counter.log").count > 10, "the log rotated meanwhile")
     }
 }

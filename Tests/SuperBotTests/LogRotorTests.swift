@@ -7,11 +7,9 @@ import Testing
 /// The log writer's file side: whole lines only, rotation at line boundaries, keep and retention.
 @Suite struct LogRotorTests {
     /// Every file of the log, oldest first (`path.1` … `path.<n>`, then `path`).
-    func files(_ path: String, keep: Int) -> [String] { LogRotor.rotatedFiles(of: path).map(\.path) + [path] }
+    func files(_ path: String) -> [String] { LogRotor.rotatedFiles(of: path).map(\.path) + [path] }
 
-    func contents(_ path: String, keep: Int) -> [[UInt8]] {
-        files(path, keep: keep).map { (try? FileSystem.readFile($0)) ?? [] }
-    }
+    func contents(_ path: String) -> [[UInt8]] { files(path).map { (try? FileSystem.readFile($0)) ?? [] } }
 
     func numbered(_ n: Int) -> [UInt8] { (1...n).flatMap { Array("line \($0)\n".utf8) } }
 
@@ -28,7 +26,7 @@ import Testing
                 rotor.feed(input[start..<min(input.count, start + piece)], now: 0)
                 start += piece
             }
-            results.append(contents(path, keep: 100))
+            results.append(contents(path))
             #expect(rotor.linesWritten == 3000)
         }
         #expect(results.allSatisfy { $0 == results[0] }, "the pieces the pipe gives change nothing")
@@ -47,7 +45,7 @@ import Testing
         let input = numbered(200)
         rotor.feed(input[...], now: 0)
         #expect(LogRotor.rotatedFiles(of: path).count == 3)
-        let kept = Array(contents(path, keep: 3).joined())
+        let kept = Array(contents(path).joined())
         #expect(
             !kept.isEmpty && Array(input.suffix(kept.count)) == kept, "the files kept are the newest lines, in order")
         #expect(rotor.rotations > 3)
