@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "exchange-sim", targets: ["exchange-sim"]),
         .executable(name: "trading-engine", targets: ["trading-engine"]),
         .executable(name: "superbot-log", targets: ["superbot-log"]),
+        .executable(name: "backtest", targets: ["backtest"]),
     ],
     targets: [
         // Syscalls and _GNU_SOURCE constants that the Glibc module does not expose.
@@ -71,6 +72,17 @@ let package = Package(
             dependencies: [
                 "Engines", "ExchangeModel", "ExchangeConnector", "JSON", "RPC", "TradingSettings", "SuperBotModule",
                 "SystemKit",
+            ],
+            swiftSettings: strict),
+        // Bars through the live strategies and a broker model: statistics, reports, sweeps, walk-forward.
+        .target(
+            name: "Backtest",
+            dependencies: ["Trading", "TradingSettings", "ExchangeModel", "MarketData", "JSON", "SystemKit"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "backtest",
+            dependencies: [
+                "Backtest", "ExchangeConnector", "JSON", "SuperBotModule", "TradingSettings", "SystemKit",
             ],
             swiftSettings: strict),
         .executableTarget(

@@ -9,7 +9,7 @@ struct SimMarket {
     let tickSize: Double
     let stepSize: Double
     let minNotional: Double
-    private var model: PriceModel?
+    private var path: SyntheticMarket?
     private let replay: [Bar]
     private var replayIndex = 0
     /// Completed one-minute bars, oldest first (bounded).
@@ -37,7 +37,9 @@ struct SimMarket {
         maxBars = max(historyBars, 1000)
         self.replay = replay
         if replay.isEmpty {
-            model = PriceModel(seed: seed, symbol: symbol, price: price, annualVolatility: volatility)
+            path = SyntheticMarket(
+                seed: seed, symbol: symbol, price: price, volatility: volatility, tickSize: tickSize, stepSize: stepSize
+            )
             let first = startSecond - Int64(historyBars) * SimMarket.barSeconds
             let minute = first - first % SimMarket.barSeconds
             simSecond = minute
@@ -65,14 +67,13 @@ struct SimMarket {
     /// Moves the path forward to `second`, one simulated second per step.
     mutating func advance(to second: Int64) {
         guard second > simSecond else { return }
-        if model == nil {
+        if path == nil {
             advanceReplay(to: second)
             return
         }
         while simSecond < second {
             simSecond += 1
-            let price = DecimalText.round(model!.next(), step: tickSize)
-            lastPrice = max(price, tickSize)
+            lastPrice = path!.nextSecond()
             let minute = simSecond - simSecond % SimMarket.barSeconds
             if minute * 1000 != current.time {
                 bars.append(current)
@@ -80,7 +81,7 @@ struct SimMarket {
             } else {
                 current.add(price: lastPrice, volume: 0)
             }
-            current.volume += syntheticVolume()
+            current.volume += path!.secondVolume
         }
         trim()
         updateID += 1
@@ -103,8 +104,6 @@ struct SimMarket {
     private mutating func trim() {
         if bars.count > maxBars + 200 { bars.removeFirst(bars.count - maxBars) }
     }
-
-    private func syntheticVolume() -> Double { DecimalText.round(250 / lastPrice, step: stepSize) }
 
     // MARK: Order book
 

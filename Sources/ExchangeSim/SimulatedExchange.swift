@@ -74,7 +74,7 @@ public final class SimulatedExchange {
             guard let (base, quote) = TradingConfig.splitSymbol(symbol) else {
                 throw SimError("'\(symbol)' is not a spot symbol like BTCUSDT")
             }
-            let known = SimulatedExchange.defaults[base] ?? (price: 10, volatility: 0.8)
+            let known = SyntheticMarket.defaults[base] ?? SyntheticMarket.fallback
             let custom = config.markets[symbol]
             let price = custom?.price ?? known.price
             var replay: [Bar] = []
@@ -88,8 +88,8 @@ public final class SimulatedExchange {
                     throw SimError("\(path): replay needs at least 2 bars, found \(replay.count)")
                 }
             }
-            let tick = custom?.tickSize ?? SimulatedExchange.tick(for: price)
-            let step = custom?.stepSize ?? SimulatedExchange.step(for: price)
+            let tick = custom?.tickSize ?? SyntheticMarket.tick(for: price)
+            let step = custom?.stepSize ?? SyntheticMarket.step(for: price)
             markets[symbol] = SimMarket(
                 symbol: symbol, base: base, quote: quote, price: price,
                 volatility: custom?.volatility ?? known.volatility,
@@ -133,21 +133,6 @@ public final class SimulatedExchange {
         } catch {
             SimServer.fail("cannot record order \(order.orderId) in \(store.path): \(error)", code: 1)
         }
-    }
-
-    /// Starting prices and volatilities of well-known bases, so default paths look familiar.
-    static let defaults: [String: (price: Double, volatility: Double)] = [
-        "BTC": (65_000, 0.6), "ETH": (3_400, 0.75), "BNB": (580, 0.7), "SOL": (150, 1.0), "XRP": (0.6, 0.9),
-        "ADA": (0.45, 0.95), "DOGE": (0.15, 1.1), "AVAX": (35, 1.0), "DOT": (7, 0.9), "LINK": (15, 0.95),
-        "MATIC": (0.7, 1.0), "LTC": (80, 0.8), "TRX": (0.12, 0.7), "ATOM": (9, 0.9), "UNI": (8, 1.0),
-    ]
-
-    static func tick(for price: Double) -> Double {
-        price >= 1000 ? 0.01 : price >= 10 ? 0.01 : price >= 1 ? 0.001 : 0.0001
-    }
-
-    static func step(for price: Double) -> Double {
-        price >= 10_000 ? 0.00001 : price >= 100 ? 0.0001 : price >= 1 ? 0.01 : 1
     }
 
     // MARK: Time

@@ -27,6 +27,8 @@ public struct CLI {
           schedule next EXPR [--tz ZONE] [--after ISO8601] [-n N] [--last]
                                         next fire times of a cron expression or HH:MM (no daemon needed);
                                         --last prints only the Nth
+          backtest run [OPTIONS]        run the backtest module with these backtest options, follow its progress
+          backtest list | show ID       reports written so far (reports/, --report-dir DIR)
           rpc METHOD [JSON]             call any method, print the raw result
           bus pub TOPIC [JSON]          publish one message (data defaults to null)
           bus sub PATTERN...            print matching messages as JSON lines until Ctrl-C
@@ -80,6 +82,7 @@ public struct CLI {
         [
             StatusCommand.self, ControlCommand.self, ModuleCommand.self, DaemonCommand.self, LogsCommand.self,
             EnginesCommand.self, TradingCommand.self, ScheduleCommand.self, BusCommand.self, RPCCommand.self,
+            BacktestCommand.self,
         ]
     }
 

@@ -178,8 +178,16 @@ enum Table {
     }
 
     static func formatted(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
+        let tenths = Int((abs(value) * 10).rounded())
+        return (value < 0 && tenths != 0 ? "-" : "") + "\(tenths / 10).\(tenths % 10)"
+    }
+
+    /// Two decimals, for money and ratios (`-33.84`).
+    static func fixed(_ value: Double) -> String {
+        guard value.isFinite else { return value.isNaN ? "--" : value > 0 ? "inf" : "-inf" }
+        let cents = Int((abs(value) * 100).rounded())
+        let frac = cents % 100
+        return (value < 0 && cents != 0 ? "-" : "") + "\(cents / 100)." + (frac < 10 ? "0" : "") + "\(frac)"
     }
 }
 

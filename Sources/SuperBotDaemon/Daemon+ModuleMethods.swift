@@ -64,6 +64,30 @@ extension Daemon {
             return reply(.failure(.invalidParams("'timeout' must be between 0 and 3600 seconds")))
         }
 
+        if let params = request.params?["params"] {
+            guard request.method == "module.start", names.count == 1, !all else {
+                return reply(
+                    .failure(
+                        .invalidParams(
+                            "'params' go with module.start of one module: {\"name\": ..., \"params\": {...}}"))
+                )
+            }
+            let runner = modules[names[0]]!
+            guard !runner.state.hasProcess else {
+                return reply(
+                    .failure(
+                        .failed(
+                            "module '\(runner.name)' is already \(runner.state.rawValue); parameters apply to a new run: wait for it to end or stop it"
+                        )))
+            }
+            switch RunParameters.arguments(params) {
+            case .failure(let error): return reply(.failure(error))
+            case .success(let arguments):
+                runner.runArguments = arguments
+                paramRuns[runner.name] = false
+            }
+        }
+
         switch request.method {
         case "module.start":
             for name in names { state.setStopped(name, false) }

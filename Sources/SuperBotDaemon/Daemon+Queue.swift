@@ -13,9 +13,21 @@ extension Daemon {
             retire(runner.name)
         }
         schedulerModuleChanged(runner)
+        paramRunChanged(runner)
         advanceQueues()
         if isShuttingDown && !finished && modules.values.allSatisfy({ !$0.state.hasProcess }) && queue.stops.isEmpty {
             finishShutdown()
+        }
+    }
+
+    /// A run started with `params` ends when its process is gone (restarts keep the arguments).
+    func paramRunChanged(_ runner: ModuleRunner) {
+        guard let sawProcess = paramRuns[runner.name] else { return }
+        if runner.state.hasProcess {
+            paramRuns[runner.name] = true
+        } else if (sawProcess || runner.state == .fatal) && runner.state != .backoff {
+            paramRuns[runner.name] = nil
+            runner.runArguments = []
         }
     }
 

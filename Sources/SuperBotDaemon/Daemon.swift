@@ -61,6 +61,9 @@ public final class Daemon {
     var wallTimer: WallTimer?
     /// Job runs in progress, by the module they run.
     var jobRuns: [String: JobRun] = [:]
+    /// Modules started by `module.start` with `params`, and whether their process has appeared:
+    /// the arguments last for that run only.
+    var paramRuns: [String: Bool] = [:]
     var snapshotCache: (turn: UInt64, snapshot: ProcessSnapshot)?
     /// Modules get cgroups (v1 pids + freezer) when a probe group could be made at start.
     var useCgroups = false

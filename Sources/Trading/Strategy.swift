@@ -8,6 +8,8 @@ public protocol Strategy: Sendable {
     var name: String { get }
     /// Bars needed before the first signal.
     var warmupBars: Int { get }
+    /// Bars before every indicator has a value (backtesting.py's warmup: where buy & hold starts).
+    var indicatorBars: Int { get }
     mutating func update(_ bar: Bar) -> Signal
     /// Whether the bars seen so far call for holding a long (nil until it can tell). A restarted
     /// engine compares this with its position, since a crossover may have passed while it was down.
@@ -33,6 +35,7 @@ public struct SMACrossover: Strategy {
 
     public var name: String { "sma_crossover(\(fast),\(slow))" }
     public var warmupBars: Int { slow + 1 }
+    public var indicatorBars: Int { slow - 1 }
 
     public var wantsLong: Bool? {
         guard let f = fastWindow.mean, let s = slowWindow.mean, f != s else { return nil }
