@@ -14,12 +14,17 @@ test: test-deps
 	swift test --skip-build --no-parallel
 	python3 Tests/chaos/chaos.py --bin .build/debug --seconds 60
 
-# What tests use besides the toolchain: croniter (PyPI) for the scheduler's differential test.
-test-deps: .build/test-venv/.croniter
+# What tests use besides the toolchain (PyPI, in .build/test-venv): croniter for the scheduler's
+# differential test, backtesting.py for the backtester's trade-by-trade comparison.
+test-deps: .build/test-venv/.croniter .build/test-venv/.backtesting
 
 .build/test-venv/.croniter:
 	python3 -m venv .build/test-venv
 	.build/test-venv/bin/pip install -q "croniter==6.2.4"
+	touch $@
+
+.build/test-venv/.backtesting: .build/test-venv/.croniter
+	.build/test-venv/bin/pip install -q "backtesting==0.6.6"
 	touch $@
 
 # Tests that drive libraries in-process (no daemon, no spawned binaries).

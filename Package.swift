@@ -118,17 +118,24 @@ let package = Package(
             name: "TradingTests",
             dependencies: [
                 "HTTP", "MarketData", "ExchangeModel", "ExchangeSim", "ExchangeConnector", "Trading", "Engines",
+                "Backtest",
                 "SuperBotConfig", "TradingSettings",
                 "SuperBotTesting", "SystemKit", "JSON",
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "BacktestTests",
+            dependencies: [
+                "Backtest", "MarketData", "Trading", "TradingSettings", "SuperBotTesting", "SystemKit", "JSON",
+            ],
+            exclude: ["backtesting_oracle.py"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "SystemKit", "JSON", "RPC", "HTTP", "SuperBotTesting", "ExchangeModel", "ExchangeConnector", "Trading",
                 "TradingSettings", "superbot",
                 "superbot-cli", "superbot-fixture", "superbot-fixture-module", "superbot-fuzz",
-                "exchange-sim", "trading-engine", "superbot-log", "ModuleLog",
+                "exchange-sim", "trading-engine", "superbot-log", "ModuleLog", "backtest",
             ],
             swiftSettings: strict),
     ]

@@ -8,25 +8,6 @@ import SuperBotModule
 import SystemKit
 import TradingSettings
 
-func fail(_ message: String, code: Int32) -> Never {
-    try? FileSystem.writeAll(2, Array("backtest: \(message)\n".utf8))
-    exit(code)
-}
-
-var options: BacktestOptions
-do { options = try BacktestOptions(arguments: Array(CommandLine.arguments.dropFirst())) } catch {
-    fail("\(error) (backtest --help shows the options)", code: 2)
-}
-if options.help {
-    print(BacktestOptions.usage)
-    exit(0)
-}
-if options.needsConfig {
-    let path = Environment.get("SUPERBOT_CONFIG_DIR") ?? options.configPath
-    let config = try? TradingConfig.load(path: path)
-    do { try options.resolve(config) } catch { fail("\(error)", code: 2) }
-}
-
 /// Under the daemon (it sets SUPERBOT_SOCKET), events go out on its bus.
 struct BusEvents: BacktestEvents {
     let runtime: ModuleRuntime
@@ -50,6 +31,27 @@ if Environment.get("SUPERBOT_SOCKET") != nil {
     events = BusEvents(runtime: runtime)
 }
 
+/// Says why on stderr and, under the daemon, on the bus; exits with `code`.
+@MainActor func fail(_ message: String, code: Int32) -> Never {
+    events?.publish("backtest.completed", ["ok": false, "error": .string(message)])
+    try? FileSystem.writeAll(2, Array("backtest: \(message)\n".utf8))
+    exit(code)
+}
+
+var options: BacktestOptions
+do { options = try BacktestOptions(arguments: Array(CommandLine.arguments.dropFirst())) } catch {
+    fail("\(error) (backtest --help shows the options)", code: 2)
+}
+if options.help {
+    print(BacktestOptions.usage)
+    exit(0)
+}
+if options.needsConfig {
+    let path = Environment.get("SUPERBOT_CONFIG_DIR") ?? options.configPath
+    let config = try? TradingConfig.load(path: path)
+    do { try options.resolve(config) } catch { fail("\(error)", code: 2) }
+}
+
 let data: DataSet
 do {
     switch options.source! {
@@ -68,7 +70,6 @@ do {
             from: client, symbol: symbol, interval: options.strategy.interval, bars: count, source: url)
     }
 } catch {
-    events?.publish("backtest.completed", ["ok": false, "error": .string("\(error)")])
     fail("\(error)", code: 2)
 }
 
@@ -83,10 +84,8 @@ do {
             Array("run: median \(median * 1000) ms over \(options.repeatCount) runs of \(data.bars.count) bars\n".utf8))
     }
 } catch let error as UsageError {
-    events?.publish("backtest.completed", ["ok": false, "error": .string(error.description)])
     fail(error.description, code: 2)
 } catch {
-    events?.publish("backtest.completed", ["ok": false, "error": .string("\(error)")])
     fail("\(error)", code: 1)
 }
 exit(0)

@@ -100,16 +100,5 @@ struct ZoneInfoTests {
     }
 }
 
-/// Runs a program and returns its standard output.
-func run(_ path: String, _ arguments: [String]) throws -> String {
-    let dir = temporaryDirectory("zdump")
-    defer { removeTree(dir) }
-    let out = dir + "/out"
-    let pid = try Spawner.spawn(
-        SpawnRequest(
-            executable: path, arguments: [path] + arguments, environment: Environment.all(), workingDirectory: nil,
-            outputPath: out))
-    var status: Int32 = 0
-    waitpid(pid, &status, 0)
-    return try FileSystem.readString(out)
-}
+/// Runs a program and returns its output.
+func run(_ path: String, _ arguments: [String]) throws -> String { try runProgram(path, arguments) }

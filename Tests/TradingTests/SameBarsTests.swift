@@ -1,3 +1,4 @@
+import Backtest
 import ExchangeModel
 import MarketData
 import SuperBotTesting
@@ -126,5 +127,45 @@ import TradingSettings
         }
         #expect(live == expected)
         #expect(core.lastBarTime == bars[bars.count - 2].time)
+    }
+}
+
+/// The backtester and a live engine on the same bars: the same signals, and trades on the same bars.
+@Suite struct LiveAndBacktestTests {
+    @Test func theEngineCoreAndTheBacktesterAgree() async throws {
+        let bars = SameBarsTests.bars(400)
+        var settings = engineSettings(fast: 3, slow: 9)
+        settings.strategy.interval = "5m"
+        settings.risk.lossCooldown = 0
+        settings.risk.dailyLossLimit = 1e12
+        settings.risk.stopLoss = 1
+
+        var m = BrokerModel()
+        m.sizing = .notional(settings.orderNotional)
+        m.lotSize = 0.000001
+        m.cash = settings.initialCash
+        // The live engine sees the last bar forming only: the backtester's signals but that bar's.
+        let backtest = Backtester.run(bars: bars, strategy: StrategyFactory.make(settings.strategy), model: m)
+
+        let feed = SameBarsTests.BarFeed(bars)
+        let core = EngineCore(
+            settings: settings, exchange: feed, journal: MemoryJournal(), snapshotPath: nil, clock: ManualClock())
+        try await core.warmUp()
+        var live: [Signal] = []
+        var fills: [(bar: Int, side: OrderSide)] = []
+        for i in 0..<(bars.count - 1) {
+            feed.reveal()
+            let report = try await core.cycle(now: 1_800_000_000)
+            live.append(report.signal)
+            // The engine acts in the cycle after bar i closed, while bar i + 1 forms: the
+            // backtester's next-open fill.
+            if let order = report.order { fills.append((i + 1, order.side)) }
+        }
+        #expect(live == Array(backtest.signals.dropLast()))
+        var expected: [(bar: Int, side: OrderSide)] = []
+        for t in backtest.trades { expected += [(t.entryBar, .buy), (t.exitBar, .sell)] }
+        if let open = backtest.openPosition { expected.append((open.entryBar, .buy)) }
+        #expect(fills.map(\.bar) == expected.map(\.bar) && fills.map(\.side) == expected.map(\.side))
+        #expect(expected.count >= 6, "the series should cross several times")
     }
 }

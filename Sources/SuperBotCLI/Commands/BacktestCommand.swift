@@ -85,14 +85,18 @@ struct BacktestCommand: CLICommand {
 
     private func follow(params: JSON, module: String, _ session: CLISession) throws -> ExitCode {
         let client = try session.connect()
-        _ = try client.call(
-            "bus.subscribe",
-            ["patterns": ["backtest.progress", "backtest.completed", "module.crashed", "module.stopped"]])
+        _ = try client.call("bus.subscribe", ["patterns": ["backtest.progress", "backtest.completed", "module.*"]])
         _ = try client.call("module.start", ["name": .string(module), "params": params, "wait": false])
         let terminal = Environment.isTerminal(2)
         Socket.setReceiveTimeout(client.fd, seconds: 0)
+        var ended: String?
         while true {
-            let message = try client.readMessage()
+            let message: JSON
+            do { message = try client.readMessage() } catch  where ended != nil {
+                CLISession.printError(
+                    "superbot-cli: \(module) \(ended!) without a result (superbot-cli logs \(module))")
+                return .failed
+            }
             guard message["method"]?.stringValue == "bus.message", let p = message["params"] else { continue }
             let data = p["data"] ?? .null
             switch p["topic"]?.stringValue {
@@ -112,11 +116,11 @@ struct BacktestCommand: CLICommand {
                     CLISession.printError("superbot-cli: backtest failed: \(data["error"]?.stringValue ?? "?")")
                 }
                 return data["ok"]?.boolValue == true ? .ok : .failed
-            case "module.crashed" where data["module"]?.stringValue == module:
-                CLISession.printError(
-                    "superbot-cli: \(module) crashed: \(data["reason"]?.stringValue ?? "?") (superbot-cli logs \(module))"
-                )
-                return .failed
+            case "module.crashed", "module.stopped", "module.failed":
+                // The result may still be on its way: the module sends it before it exits.
+                guard data["module"]?.stringValue == module, ended == nil else { continue }
+                ended = "\(p["topic"]!.stringValue!.dropFirst(7)) (\(data["reason"]?.stringValue ?? "?"))"
+                Socket.setReceiveTimeout(client.fd, seconds: 3)
             default: continue
             }
         }
