@@ -23,6 +23,8 @@ public struct BacktestOptions: Sendable {
     public var rank = "SQN"
     public var walkForward: (train: Int, test: Int)?
     public var repeatCount = 1
+    /// `--export-bars FILE`: the bars loaded, written as CSV (to share synthetic data with other tools).
+    public var exportBars: String?
     public var help = false
     /// `--strategy default`: the strategy (and interval) trading.yaml gives the symbol's engine.
     public var liveStrategy = false
@@ -182,6 +184,7 @@ public struct BacktestOptions: Sendable {
                 guard let train, let test else { throw UsageError("--walk-forward needs train=N test=M (bars)") }
                 walkForward = (train, test)
             case "--repeat": repeatCount = try integer(arg)
+            case "--export-bars": exportBars = try value(arg)
             case "-h", "--help": help = true
             default:
                 throw UsageError("unknown option '\(arg)'; see backtest --help")
@@ -289,6 +292,8 @@ public struct BacktestOptions: Sendable {
                                backtesting.py's optimize; sharpe, return, sortino, calmar … or a full name)
           --walk-forward train=N test=M   optimise the grid on N bars, trade the next M, step by M
           --json               print report.json to stdout (no progress bar)
+          --export-bars FILE   also write the bars as CSV (timestamp in ms, open, high, low, close, volume)
+          --repeat N           run N times and print the median time of one run (run and statistics)
           --run-id ID          the report's directory name (default: time, strategy, parameters)
 
         Exit status: 0 done, 1 failed, 2 usage or bad data.

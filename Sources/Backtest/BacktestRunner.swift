@@ -122,6 +122,8 @@ public struct BacktestRunner: Sendable {
                 event: sink == nil ? nil : event)
             var last: (BacktestResult, Statistics)?
             var times: [Double] = []
+            let barTimes = bars.map(\.time)
+            let closes = bars.map(\.close)
             // `--repeat` times the run and its statistics, as backtesting.py's `run()` includes both.
             for _ in 0..<options.repeatCount {
                 let start = Clock.monotonic()
@@ -129,8 +131,7 @@ public struct BacktestRunner: Sendable {
                     bars: bars, strategy: StrategyFactory.make(options.strategy), model: options.model,
                     progressEvery: 16_384, progress: { progress.update($0) })
                 let stats = Statistics(
-                    times: bars.map(\.time), closes: bars.map(\.close), equity: r.equity, trades: r.trades,
-                    indicatorBars: r.indicatorBars)
+                    times: barTimes, closes: closes, equity: r.equity, trades: r.trades, indicatorBars: r.indicatorBars)
                 times.append(Clock.monotonic() - start)
                 last = (r, stats)
             }

@@ -26,7 +26,8 @@ public struct Broker: Sendable {
 
     public func equity(at price: Double) -> Double {
         guard let p = position else { return cash }
-        return cash + p.size * (price - p.entryPrice)
+        // backtesting.py's association, so equities agree to the last digit.
+        return cash + (price * p.size - p.size * p.entryPrice)
     }
 
     /// Acts on a signal at `price`: a buy closes a short and opens a long unless long already; a

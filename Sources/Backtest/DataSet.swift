@@ -122,6 +122,14 @@ public struct DataSet: Sendable {
         return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
+    /// The bars as CSV, exactly (shortest round-trip decimals).
+    public var csv: String {
+        var out = "timestamp,open,high,low,close,volume\n"
+        out.reserveCapacity(bars.count * 64)
+        for b in bars { out += "\(b.time),\(b.open),\(b.high),\(b.low),\(b.close),\(b.volume)\n" }
+        return out
+    }
+
     /// `3 days`, `5 min`, `90 s`.
     static func span(_ ms: Int64) -> String {
         let s = ms / 1000

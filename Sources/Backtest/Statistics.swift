@@ -47,20 +47,25 @@ public struct Statistics: Sendable {
 
         var peak = -Double.infinity
         var dd = [Double](repeating: 0, count: n)
+        var maxDrawdown = 0.0
+        var ddIsNaN = false
         for i in 0..<n {
-            peak = max(peak, equity[i])
-            dd[i] = 1 - equity[i] / peak
+            if equity[i] > peak { peak = equity[i] }
+            let d = 1 - equity[i] / peak
+            dd[i] = d
+            if d > maxDrawdown { maxDrawdown = d }
+            if d.isNaN { ddIsNaN = true }
         }
+        // numpy's max propagates NaN, and nan_to_num makes it 0.
+        if ddIsNaN { maxDrawdown = 0 }
         let (ddDurations, ddPeaks) = Statistics.drawdownPeriods(dd, times: times)
 
         add("Start", .time(times[0]))
         add("End", .time(times[n - 1]))
         add("Duration", .duration(Double(times[n - 1] - times[0])))
-        var exposed = [Bool](repeating: false, count: n)
-        for t in trades { for i in t.entryBar...t.exitBar { exposed[i] = true } }
-        add("Exposure Time [%]", Double(exposed.filter { $0 }.count) / Double(n) * 100)
+        add("Exposure Time [%]", Double(Statistics.barsInTrades(trades)) / Double(n) * 100)
         add("Equity Final [$]", equity[n - 1])
-        add("Equity Peak [$]", equity.max()!)
+        add("Equity Peak [$]", peak)
         let commissions = trades.reduce(0) { $0 + $1.commission }
         add("Commissions [$]", commissions)
         add("Return [%]", (equity[n - 1] - equity[0]) / equity[0] * 100)
@@ -70,8 +75,9 @@ public struct Statistics: Sendable {
 
         // Returns per calendar period (day, or week/month/year for coarser bars), compounded.
         let freqDays = Int((period / 86_400_000).rounded(.down))
-        let weekendShare =
-            Double(times.filter { Statistics.weekday(ms: $0) >= 5 }.count) / Double(n)
+        var weekendBars = 0
+        for t in times where Statistics.weekday(ms: t) >= 5 { weekendBars += 1 }
+        let weekendShare = Double(weekendBars) / Double(n)
         let annualPeriods: Double =
             freqDays == 7 ? 52 : freqDays == 31 ? 12 : freqDays == 365 ? 1 : weekendShare > 2.0 / 7 * 0.6 ? 365 : 252
         let returns = Statistics.periodReturns(equity, times: times, freqDays: freqDays)
@@ -90,7 +96,6 @@ public struct Statistics: Sendable {
         let downside =
             returns.isEmpty ? Double.nan : returns.reduce(0) { $0 + pow(min($1, 0), 2) } / Double(returns.count)
         add("Sortino Ratio", annualReturn / (downside.squareRoot() * annualPeriods.squareRoot()))
-        let maxDrawdown = dd.max().map { $0.isNaN ? 0 : $0 } ?? 0
         add("Calmar Ratio", annualReturn / (maxDrawdown == 0 ? .nan : maxDrawdown))
         let beta = Statistics.beta(equity: equity, closes: closes)
         add("Alpha [%]", (equity[n - 1] - equity[0]) / equity[0] * 100 - beta * buyAndHold)
@@ -145,19 +150,35 @@ public struct Statistics: Sendable {
 
     static func ceil(_ ms: Double, _ unit: Double) -> Double { ms.isFinite ? (ms / unit).rounded(.up) * unit : ms }
 
+    /// Days since the epoch (floored).
+    static func day(ms: Int64) -> Int {
+        let (q, r) = ms.quotientAndRemainder(dividingBy: 86_400_000)
+        return Int(r < 0 ? q - 1 : q)
+    }
+
     /// Monday = 0 … Sunday = 6, in UTC.
-    static func weekday(ms: Int64) -> Int {
-        let day = Int((Double(ms) / 86_400_000).rounded(.down))
-        return ((day % 7) + 7 + 3) % 7
+    static func weekday(ms: Int64) -> Int { ((day(ms: ms) % 7) + 7 + 3) % 7 }
+
+    /// Bars with a position: each trade from its entry bar to its exit bar, a bar shared by an
+    /// exit and the next entry counted once (backtesting.py marks an array).
+    static func barsInTrades(_ trades: [Trade]) -> Int {
+        var count = 0
+        var covered = -1
+        for t in trades.sorted(by: { $0.entryBar < $1.entryBar }) {
+            let from = max(t.entryBar, covered + 1)
+            if t.exitBar >= from { count += t.exitBar - from + 1 }
+            covered = max(covered, t.exitBar)
+        }
+        return count
     }
 
     /// pandas `resample(freq).last().dropna().pct_change().dropna()`: the last equity of each
     /// calendar day (week ending Sunday, month, year), period over period.
     static func periodReturns(_ equity: [Double], times: [Int64], freqDays: Int) -> [Double] {
         func bucket(_ ms: Int64) -> Int {
-            let day = Int((Double(ms) / 86_400_000).rounded(.down))
+            let day = Statistics.day(ms: ms)
             switch freqDays {
-            case 7: return Int((Double(day - 4) / 7).rounded(.down))
+            case 7: return (day - 4) >= 0 ? (day - 4) / 7 : (day - 4 - 6) / 7
             case 31:
                 let c = ISO8601Time.civil(fromDays: day)
                 return c.year * 12 + c.month
@@ -206,8 +227,14 @@ public struct Statistics: Sendable {
     /// cov(equity log returns, market log returns) / var(market log returns).
     static func beta(equity: [Double], closes: [Double]) -> Double {
         guard equity.count > 2 else { return .nan }
-        let e = (1..<equity.count).map { log(equity[$0] / equity[$0 - 1]) }
-        let m = (1..<closes.count).map { log(closes[$0] / closes[$0 - 1]) }
+        var e = [Double](repeating: 0, count: equity.count - 1)
+        var m = [Double](repeating: 0, count: equity.count - 1)
+        for i in 1..<equity.count {
+            let ratio = equity[i] / equity[i - 1]
+            // Flat stretches (no position) are most bars: log(1) is 0 without the call.
+            e[i - 1] = ratio == 1 ? 0 : log(ratio)
+            m[i - 1] = log(closes[i] / closes[i - 1])
+        }
         let me = mean(e)
         let mm = mean(m)
         var cov = 0.0

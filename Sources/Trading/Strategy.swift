@@ -61,9 +61,12 @@ struct RollingMean: Sendable {
     private var values: [Double] = []
     private var next = 0
     private var sum = 0.0
-    private var added = 0
+    private var sinceResum = 0
 
-    init(count: Int) { self.count = count }
+    init(count: Int) {
+        self.count = count
+        values.reserveCapacity(count)
+    }
 
     mutating func add(_ value: Double) {
         if values.count < count {
@@ -72,11 +75,15 @@ struct RollingMean: Sendable {
         } else {
             sum += value - values[next]
             values[next] = value
-            next = (next + 1) % count
+            next += 1
+            if next == count { next = 0 }
         }
-        added += 1
         // Re-sum now and then so floating-point drift never accumulates.
-        if added % 10_000 == 0 { sum = values.reduce(0, +) }
+        sinceResum += 1
+        if sinceResum == 10_000 {
+            sinceResum = 0
+            sum = values.reduce(0, +)
+        }
     }
 
     var mean: Double? { values.count == count ? sum / Double(count) : nil }

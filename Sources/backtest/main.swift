@@ -73,6 +73,12 @@ do {
     fail("\(error)", code: 2)
 }
 
+if let path = options.exportBars {
+    do { try FileSystem.writeAtomically(path, Array(data.csv.utf8), durable: false) } catch {
+        fail("cannot write \(path): \(error)", code: 1)
+    }
+}
+
 let output: ProgressReporter.Output =
     options.json || options.quiet ? .none : Environment.isTerminal(2) ? .terminal : .lines
 do {

@@ -53,7 +53,20 @@ enum FuzzTargets {
 
     static func csv(_ bytes: [UInt8]) {
         guard let text = text(bytes) else { return }
-        _ = try? OHLCVCSV.parse(text)
+        let whole = Result { () throws(CSVError) in try OHLCVCSV.parse(text) }
+        // Fed in two pieces, the streaming parser must agree with the whole text.
+        var parser = OHLCVCSVParser()
+        let split = Result { () throws(CSVError) -> [Bar] in
+            try parser.feed(bytes[..<(bytes.count / 2)])
+            try parser.feed(bytes[(bytes.count / 2)...])
+            try parser.finish()
+            return parser.bars
+        }
+        switch (whole, split) {
+        case (.success(let a), .success(let b)): precondition(a == b, "CSV chunked differs from whole")
+        case (.failure(let a), .failure(let b)): precondition(a == b, "CSV chunked error differs")
+        default: preconditionFailure("CSV chunked and whole disagree on success")
+        }
     }
 
     static func cron(_ bytes: [UInt8]) {
