@@ -1,3 +1,4 @@
+import SystemKit
 import TradingSettings
 
 /// The `backtest` command line, checked before anything runs (usage errors exit 2).
@@ -28,7 +29,7 @@ public struct BacktestOptions: Sendable {
     public var help = false
     /// `--strategy default`: the strategy (and interval) trading.yaml gives the symbol's engine.
     public var liveStrategy = false
-    public var configPath = "config"
+    public var configPath = Environment.get("SUPERBOT_CONFIG_DIR") ?? "config"
     public var fastGiven = false
     public var slowGiven = false
 

@@ -47,8 +47,7 @@ if options.help {
     exit(0)
 }
 if options.needsConfig {
-    let path = Environment.get("SUPERBOT_CONFIG_DIR") ?? options.configPath
-    let config = try? TradingConfig.load(path: path)
+    let config = try? TradingConfig.load(path: options.configPath)
     do { try options.resolve(config) } catch { fail("\(error)", code: 2) }
 }
 
