@@ -1,4 +1,5 @@
 import Testing
+import Trading
 
 @testable import Backtest
 
@@ -123,5 +124,32 @@ import Testing
         let r = Backtester.run(
             bars: bars, strategy: ScriptedStrategy([.buy, .hold, .hold, .buy]), model: model(), tradeFrom: 2)
         #expect(r.openPosition?.entryBar == 4)
+    }
+}
+
+/// The broker's books against the live engine's `Ledger`: the same fills give the same money.
+@Suite struct BrokerAndLedgerTests {
+    @Test func longOnlyRunsAgreeWithTheLedger() {
+        let data = DataSet.synthetic(symbol: "SOLUSDT", bars: 5000, seed: 5, seconds: 60, startMs: 1_700_000_000_000)
+        var m = model(cash: 10_000, commission: 0.001, lot: 0.01)
+        m.sizing = .notional(2000)
+        let r = Backtester.run(
+            bars: data.bars, strategy: SMACrossover(fast: 4, slow: 15), model: m)
+        #expect(r.trades.count > 20)
+        var ledger = Ledger(initialCash: 10_000)
+        for t in r.trades {
+            ledger.apply(side: .buy, price: t.entryPrice, qty: t.size, fee: m.fee(qty: t.size, price: t.entryPrice))
+            ledger.apply(side: .sell, price: t.exitPrice, qty: t.size, fee: m.fee(qty: t.size, price: t.exitPrice))
+        }
+        if let p = r.openPosition {
+            ledger.apply(side: .buy, price: p.entryPrice, qty: p.size, fee: p.entryFee)
+        }
+        ledger.mark(price: data.bars.last!.close, day: "20231114")
+        #expect(close(ledger.equity, r.equity.last!, 1e-9))
+        #expect(close(ledger.fees, r.trades.reduce(0) { $0 + $1.commission } + (r.openPosition?.entryFee ?? 0), 1e-9))
+        #expect(
+            close(
+                ledger.realizedPnL - (ledger.fees - (r.openPosition?.entryFee ?? 0)),
+                r.trades.reduce(0) { $0 + $1.pnl }, 1e-9))
     }
 }

@@ -3,6 +3,7 @@ import JSON
 import SuperBotTesting
 import SystemKit
 import Testing
+import TradingSettings
 
 /// The `backtest` executable from a terminal (exit codes, files) and as a one-shot module under
 /// the daemon, driven by `superbot-cli backtest run` with per-run parameters.
@@ -106,5 +107,34 @@ import Testing
         let show = h.cli(["backtest", "show", "mine"])
         #expect(show.code == 0 && show.output.contains("Max. Drawdown Duration"))
         #expect(h.cli(["backtest", "show", "nope"]).code == 1)
+    }
+}
+
+/// Klines from a real exchange-sim, and `--strategy default` from its trading.yaml.
+@Suite struct BacktestFromExchangeTests {
+    @Test func klinesFromTheSimulator() throws {
+        let sim = try SimProcess(symbols: "BTCUSDT", simulator: "speed: 60, history_bars: 400")
+        let out = sim.dir + "/bt.out"
+        let code = Harness.run(
+            Harness.binary("backtest"),
+            [
+                "--exchange", "http://127.0.0.1:\(sim.port)", "--symbol", "BTCUSDT", "--bars", "300", "--strategy",
+                "default", "--config", sim.dir + "/trading.yaml", "--json", "--no-report",
+            ], cwd: sim.dir, output: out)
+        let text = (try? FileSystem.readString(out)) ?? ""
+        #expect(code == 0, "\(text)")
+        let report = try JSON.parse(Array(text.utf8))
+        #expect(report["data"]?["source"]?.stringValue == "exchange" && report["data"]?["bars"]?.intValue == 300)
+        let live = try TradingConfig.load(path: sim.dir + "/trading.yaml").engines[0].strategy
+        #expect(
+            report["parameters"]?["fast"]?.intValue == live.fast && report["parameters"]?["slow"]?.intValue == live.slow
+        )
+
+        // Nothing listening: a clear failure, exit 2, no report.
+        sim.kill()
+        let down = Harness.run(
+            Harness.binary("backtest"), ["--exchange", "http://127.0.0.1:\(sim.port)", "--symbol", "BTCUSDT"],
+            cwd: sim.dir, output: out)
+        #expect(down == 2)
     }
 }
