@@ -47,7 +47,7 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "SuperBotCLI", dependencies: ["RPC", "JSON", "SystemKit", "Schedule"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["SystemKit"], swiftSettings: strict),
-        .target(name: "MarketData", swiftSettings: strict),
+        .target(name: "MarketData", dependencies: ["SystemKit"], swiftSettings: strict),
         // What an engine needs of an exchange (the ExchangeAPI protocol, orders, fills, errors): no I/O.
         .target(name: "ExchangeModel", dependencies: ["MarketData"], swiftSettings: strict),
         .target(

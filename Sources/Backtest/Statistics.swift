@@ -1,5 +1,6 @@
 import Glibc
 import MarketData
+import SystemKit
 
 /// The figures backtesting.py prints after a run, under its names and with its definitions
 /// (`backtesting/_stats.py`, 0.6.6), so a user can compare the two side by side.
@@ -180,9 +181,9 @@ public struct Statistics: Sendable {
             switch freqDays {
             case 7: return (day - 4) >= 0 ? (day - 4) / 7 : (day - 4 - 6) / 7
             case 31:
-                let c = ISO8601Time.civil(fromDays: day)
+                let c = CivilCalendar.civil(fromDays: Int64(day))
                 return c.year * 12 + c.month
-            case 365: return ISO8601Time.civil(fromDays: day).year
+            case 365: return CivilCalendar.civil(fromDays: Int64(day)).year
             default: return day
             }
         }

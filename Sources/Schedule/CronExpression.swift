@@ -1,3 +1,5 @@
+import SystemKit
+
 /// A 5-field cron expression (minute hour day-of-month month day-of-week) as Vixie cron reads it:
 /// `*`, lists, ranges, steps on `*` or a range, month and weekday names, Sunday as 0 or 7, and
 /// day-of-month OR day-of-week when both are restricted (a field written starting with `*` counts

@@ -1,3 +1,5 @@
+import SystemKit
+
 /// ISO 8601 instants as the scheduler prints and reads them: `2026-03-29T01:00:00Z` for UTC,
 /// `2026-03-29T03:00:00+03:00` for a zone's local time.
 public enum ISO8601 {

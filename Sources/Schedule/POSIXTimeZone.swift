@@ -1,3 +1,5 @@
+import SystemKit
+
 /// The POSIX TZ string at the end of a version 2+ TZif file (`CET-1CEST,M3.5.0,M10.5.0/3`): the
 /// rule for instants past the file's last transition. Offsets are kept as seconds east of UTC
 /// (POSIX writes them west, so `EST5` is −18,000).

@@ -1,4 +1,5 @@
 import MarketData
+import SystemKit
 import Testing
 
 /// The CSV reader fed all at once, byte by byte and in every two-piece split, and given bad rows.
@@ -30,7 +31,7 @@ import Testing
     @Test func byteByByteEqualsAllAtOnce() throws {
         let whole = try parse(Self.sample)
         #expect(whole.bars.count == 3)
-        #expect(whole.bars[0].time == ISO8601Time.daysFromCivil(year: 2004, month: 8, day: 19) * 86_400_000)
+        #expect(whole.bars[0].time == CivilCalendar.days(year: 2004, month: 8, day: 19) * 86_400_000)
         #expect(whole.bars[2].close == 109.4 && whole.bars[2].volume == 9_137_200)
         #expect(whole.lines == [2, 3, 5])
         #expect(try parse(Self.sample, chunk: 1).bars == whole.bars)

@@ -1,5 +1,6 @@
 import Glibc
 import MarketData
+import SystemKit
 import Testing
 
 @testable import Backtest
@@ -7,7 +8,7 @@ import Testing
 /// Every statistic on a case small enough to work out by hand: six weekday bars, two trades.
 @Suite struct StatisticsTests {
     // Mon 1 … Fri 5, Mon 8 January 2024.
-    let days = [1, 2, 3, 4, 5, 8].map { Int64(ISO8601Time.daysFromCivil(year: 2024, month: 1, day: $0)) * 86_400_000 }
+    let days = [1, 2, 3, 4, 5, 8].map { CivilCalendar.days(year: 2024, month: 1, day: $0) * 86_400_000 }
     let closes = [10, 11, 10, 10.5, 12, 11.4]
     let equity = [100, 110, 99, 105, 120, 114.0]
     let day = 86_400_000.0

@@ -82,12 +82,19 @@ import TradingSettings
         }
     }
 
-    @Test func theEngineCoreAndAPlainLoopGetTheSameSignals() async throws {
-        let bars = Self.bars(400)
+    /// SMA(3, 9) on five-minute bars, with no risk rule in the way of the signals.
+    static func settings() -> TradingConfig.Engine {
         var settings = engineSettings(fast: 3, slow: 9)
         settings.strategy.interval = "5m"
         settings.risk.lossCooldown = 0
         settings.risk.dailyLossLimit = 1e12
+        settings.risk.stopLoss = 1
+        return settings
+    }
+
+    @Test func theEngineCoreAndAPlainLoopGetTheSameSignals() async throws {
+        let bars = Self.bars(400)
+        let settings = Self.settings()
 
         var plain = SMACrossover(fast: 3, slow: 9)
         let expected = bars.dropLast().map { plain.update($0) }
@@ -134,11 +141,7 @@ import TradingSettings
 @Suite struct LiveAndBacktestTests {
     @Test func theEngineCoreAndTheBacktesterAgree() async throws {
         let bars = SameBarsTests.bars(400)
-        var settings = engineSettings(fast: 3, slow: 9)
-        settings.strategy.interval = "5m"
-        settings.risk.lossCooldown = 0
-        settings.risk.dailyLossLimit = 1e12
-        settings.risk.stopLoss = 1
+        let settings = SameBarsTests.settings()
 
         var m = BrokerModel()
         m.sizing = .notional(settings.orderNotional)
