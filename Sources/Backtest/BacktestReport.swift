@@ -9,14 +9,14 @@ public struct BacktestReport: Sendable {
     public var created: String
     public var strategy: TradingConfig.Strategy
     public var model: BrokerModel
-    public var data: DataSet.Description
+    public var data: DataSet.Summary
     public var bars: [Bar]
     public var result: BacktestResult
     public var statistics: Statistics
     public var notes: [String] = []
 
     public init(
-        runId: String, created: String, strategy: TradingConfig.Strategy, model: BrokerModel, data: DataSet.Description,
+        runId: String, created: String, strategy: TradingConfig.Strategy, model: BrokerModel, data: DataSet.Summary,
         bars: [Bar], result: BacktestResult, statistics: Statistics
     ) {
         self.runId = runId

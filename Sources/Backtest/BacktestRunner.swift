@@ -31,14 +31,24 @@ public struct BacktestRunner: Sendable {
         self.progressOutput = progressOutput
     }
 
-    public func run(_ data: DataSet, now: Double = Clock.wall()) throws -> Outcome {
-        let runId = options.runId ?? BacktestRunner.defaultRunId(options, now: now)
-        let created = Clock.iso8601(now)
+    /// What one kind of run hands back for writing: the report and what only it has.
+    struct Produced {
         var report: BacktestReport
         var extra: [String: JSON] = [:]
         var sweepPage: String?
         var median: Double?
-        let bars = data.bars
+    }
+
+    /// The context every kind of run shares.
+    struct Context {
+        let runId: String
+        let created: String
+        let data: DataSet
+        let event: (@Sendable (Int, Int, Double, Double) -> Void)?
+    }
+
+    public func run(_ data: DataSet, now: Double = Clock.wall()) throws -> Outcome {
+        let runId = options.runId ?? BacktestRunner.defaultRunId(options, now: now)
         let sink = events
         let event: @Sendable (Int, Int, Double, Double) -> Void = { done, total, rate, eta in
             sink?.publish(
@@ -48,108 +58,25 @@ public struct BacktestRunner: Sendable {
                     "eta_s": JSON((eta * 10).rounded() / 10),
                 ])
         }
+        let context = Context(runId: runId, created: Clock.iso8601(now), data: data, event: sink == nil ? nil : event)
+        var produced: Produced
         if let grid = options.grid, let wf = options.walkForward {
-            let progress = ProgressReporter(
-                total: max(1, (bars.count - wf.train + wf.test - 1) / wf.test), unit: "windows", output: progressOutput,
-                event: sink == nil ? nil : event)
-            let walk = try WalkForward.run(
-                bars: bars, base: options.strategy, model: options.model, grid: grid, rank: options.rank,
-                train: wf.train, test: wf.test, progress: { progress.update($0) })
-            progress.finish()
-            let oos = Array(bars[walk.firstTestBar..<(walk.firstTestBar + walk.result.equity.count)])
-            let stats = Statistics(
-                times: oos.map(\.time), closes: oos.map(\.close), equity: walk.result.equity,
-                trades: walk.result.trades, indicatorBars: 0)
-            report = BacktestReport(
-                runId: runId, created: created, strategy: options.strategy, model: options.model,
-                data: data.description, bars: oos, result: walk.result, statistics: stats)
-            report.notes.append(
-                "walk-forward: \(walk.windows.count) windows of \(wf.train) training and \(wf.test) test bars; only the test bars (out of sample) are reported, each window's position closed at its end"
-            )
-            extra["walk_forward"] = .array(
-                walk.windows.map { w in
-                    [
-                        "train_from": .string(ISO8601Time.format(ms: bars[w.trainFrom].time)),
-                        "test_from": .string(ISO8601Time.format(ms: bars[w.testFrom].time)),
-                        "test_to": .string(ISO8601Time.format(ms: bars[w.testTo - 1].time)),
-                        "fast": JSON(w.chosen.fast), "slow": JSON(w.chosen.slow), "train_score": JSON(w.trainScore),
-                        "test_return_pct": JSON(w.testReturn),
-                    ]
-                })
+            produced = try walkForward(context, grid: grid, train: wf.train, test: wf.test)
         } else if let grid = options.grid {
-            let (combos, _) = grid.combinations(of: options.strategy)
-            guard !combos.isEmpty else {
-                throw UsageError("--grid leaves no valid combination (fast must be below slow)")
-            }
-            let progress = ProgressReporter(
-                total: combos.count, unit: "runs", output: progressOutput, event: sink == nil ? nil : event)
-            let sweep = Sweep.run(
-                bars: bars, base: options.strategy, model: options.model, grid: grid, rank: options.rank,
-                progress: { progress.update($0) })
-            progress.finish()
-            let best = sweep.rows[0]
-            let result = Backtester.run(bars: bars, strategy: StrategyFactory.make(best.strategy), model: options.model)
-            var strategy = options.strategy
-            strategy.fast = best.strategy.fast
-            strategy.slow = best.strategy.slow
-            report = BacktestReport(
-                runId: runId, created: created, strategy: strategy, model: options.model, data: data.description,
-                bars: bars, result: result, statistics: best.statistics)
-            report.notes.append(
-                "best of \(sweep.rows.count) combinations by \(options.rank) (\(sweep.skipped) skipped as invalid); sweep.html ranks them all"
-            )
-            extra["sweep"] = [
-                "rank": .string(options.rank), "combinations": JSON(sweep.rows.count), "skipped": JSON(sweep.skipped),
-                "grid": .object(
-                    Dictionary(uniqueKeysWithValues: grid.axes.map { ($0.name, .array($0.values.map { JSON($0) })) })),
-                "top": .array(
-                    sweep.rows.prefix(100).map { row in
-                        var o: [String: JSON] = [
-                            "fast": JSON(row.strategy.fast), "slow": JSON(row.strategy.slow), "score": JSON(row.score),
-                        ]
-                        for name in [
-                            "Return [%]", "Sharpe Ratio", "Max. Drawdown [%]", "# Trades", "Win Rate [%]", "SQN",
-                        ] {
-                            o[name] = row.statistics[name]?.json ?? .null
-                        }
-                        return .object(o)
-                    }),
-            ]
-            sweepPage = ReportPage.html(sweep: sweep, grid: grid, runId: runId, dataName: data.description.name)
+            produced = try sweep(context, grid: grid)
         } else {
-            let progress = ProgressReporter(
-                total: bars.count, unit: "bars", output: bars.count >= 200_000 ? progressOutput : .none,
-                event: sink == nil ? nil : event)
-            var last: (BacktestResult, Statistics)?
-            var times: [Double] = []
-            let barTimes = bars.map(\.time)
-            let closes = bars.map(\.close)
-            // `--repeat` times the run and its statistics, as backtesting.py's `run()` includes both.
-            for _ in 0..<options.repeatCount {
-                let start = Clock.monotonic()
-                let r = Backtester.run(
-                    bars: bars, strategy: StrategyFactory.make(options.strategy), model: options.model,
-                    progressEvery: 16_384, progress: { progress.update($0) })
-                let stats = Statistics(
-                    times: barTimes, closes: closes, equity: r.equity, trades: r.trades, indicatorBars: r.indicatorBars)
-                times.append(Clock.monotonic() - start)
-                last = (r, stats)
-            }
-            progress.finish()
-            if options.repeatCount > 1 { median = times.sorted()[times.count / 2] }
-            let (r, stats) = last!
-            report = BacktestReport(
-                runId: runId, created: created, strategy: options.strategy, model: options.model,
-                data: data.description, bars: bars, result: r, statistics: stats)
+            produced = single(context)
         }
-        if !data.description.skipped.isEmpty {
+        var report = produced.report
+        let (extra, sweepPage, median) = (produced.extra, produced.sweepPage, produced.median)
+        if !data.summary.skipped.isEmpty {
             report.notes.append(
-                "\(data.description.skipped.count) bad rows skipped (--skip-bad-rows); the first: \(data.description.skipped[0])"
+                "\(data.summary.skipped.count) bad rows skipped (--skip-bad-rows); the first: \(data.summary.skipped[0])"
             )
         }
-        if data.description.gaps > 0 {
+        if data.summary.gaps > 0 {
             report.notes.append(
-                "\(data.description.gaps) gaps in the data, the largest \(DataSet.span(data.description.largestGapMs))")
+                "\(data.summary.gaps) gaps in the data, the largest \(DataSet.span(data.summary.largestGapMs))")
         }
 
         var json = report.json
@@ -180,6 +107,113 @@ public struct BacktestRunner: Sendable {
         }
         sink?.publish("backtest.completed", BacktestRunner.summary(report, directory: directory))
         return Outcome(report: report, directory: directory, text: text, medianRunSeconds: median)
+    }
+
+    private func walkForward(_ c: Context, grid: ParameterGrid, train: Int, test: Int) throws -> Produced {
+        let bars = c.data.bars
+        let wf = (train: train, test: test)
+        var extra: [String: JSON] = [:]
+        let progress = ProgressReporter(
+            total: max(1, (bars.count - wf.train + wf.test - 1) / wf.test), unit: "windows", output: progressOutput,
+            event: c.event)
+        let walk = try WalkForward.run(
+            bars: bars, base: options.strategy, model: options.model, grid: grid, rank: options.rank,
+            train: wf.train, test: wf.test, progress: { progress.update($0) })
+        progress.finish()
+        let oos = Array(bars[walk.firstTestBar..<(walk.firstTestBar + walk.result.equity.count)])
+        let stats = Statistics(
+            times: oos.map(\.time), closes: oos.map(\.close), equity: walk.result.equity,
+            trades: walk.result.trades, indicatorBars: 0)
+        var report = BacktestReport(
+            runId: c.runId, created: c.created, strategy: options.strategy, model: options.model,
+            data: c.data.summary, bars: oos, result: walk.result, statistics: stats)
+        report.notes.append(
+            "walk-forward: \(walk.windows.count) windows of \(wf.train) training and \(wf.test) test bars; only the test bars (out of sample) are reported, each window's position closed at its end"
+        )
+        extra["walk_forward"] = .array(
+            walk.windows.map { w in
+                [
+                    "train_from": .string(ISO8601Time.format(ms: bars[w.trainFrom].time)),
+                    "test_from": .string(ISO8601Time.format(ms: bars[w.testFrom].time)),
+                    "test_to": .string(ISO8601Time.format(ms: bars[w.testTo - 1].time)),
+                    "fast": JSON(w.chosen.fast), "slow": JSON(w.chosen.slow), "train_score": JSON(w.trainScore),
+                    "test_return_pct": JSON(w.testReturn),
+                ]
+            })
+        return Produced(report: report, extra: extra)
+    }
+
+    private func sweep(_ c: Context, grid: ParameterGrid) throws -> Produced {
+        let bars = c.data.bars
+        var extra: [String: JSON] = [:]
+        let (combos, _) = grid.combinations(of: options.strategy)
+        guard !combos.isEmpty else {
+            throw UsageError("--grid leaves no valid combination (fast must be below slow)")
+        }
+        let progress = ProgressReporter(
+            total: combos.count, unit: "runs", output: progressOutput, event: c.event)
+        let sweep = Sweep.run(
+            bars: bars, base: options.strategy, model: options.model, grid: grid, rank: options.rank,
+            progress: { progress.update($0) })
+        progress.finish()
+        let best = sweep.rows[0]
+        let result = Backtester.run(bars: bars, strategy: StrategyFactory.make(best.strategy), model: options.model)
+        var strategy = options.strategy
+        strategy.fast = best.strategy.fast
+        strategy.slow = best.strategy.slow
+        var report = BacktestReport(
+            runId: c.runId, created: c.created, strategy: strategy, model: options.model, data: c.data.summary,
+            bars: bars, result: result, statistics: best.statistics)
+        report.notes.append(
+            "best of \(sweep.rows.count) combinations by \(options.rank) (\(sweep.skipped) skipped as invalid); sweep.html ranks them all"
+        )
+        extra["sweep"] = [
+            "rank": .string(options.rank), "combinations": JSON(sweep.rows.count), "skipped": JSON(sweep.skipped),
+            "grid": .object(
+                Dictionary(uniqueKeysWithValues: grid.axes.map { ($0.name, .array($0.values.map { JSON($0) })) })),
+            "top": .array(
+                sweep.rows.prefix(100).map { row in
+                    var o: [String: JSON] = [
+                        "fast": JSON(row.strategy.fast), "slow": JSON(row.strategy.slow), "score": JSON(row.score),
+                    ]
+                    for name in [
+                        "Return [%]", "Sharpe Ratio", "Max. Drawdown [%]", "# Trades", "Win Rate [%]", "SQN",
+                    ] {
+                        o[name] = row.statistics[name]?.json ?? .null
+                    }
+                    return .object(o)
+                }),
+        ]
+        let page = ReportPage.html(sweep: sweep, grid: grid, runId: c.runId, dataName: c.data.summary.name)
+        return Produced(report: report, extra: extra, sweepPage: page)
+    }
+
+    private func single(_ c: Context) -> Produced {
+        let bars = c.data.bars
+        let progress = ProgressReporter(
+            total: bars.count, unit: "bars", output: bars.count >= 200_000 ? progressOutput : .none,
+            event: c.event)
+        var last: (BacktestResult, Statistics)?
+        var times: [Double] = []
+        let barTimes = bars.map(\.time)
+        let closes = bars.map(\.close)
+        // `--repeat` times the run and its statistics, as backtesting.py's `run()` includes both.
+        for _ in 0..<options.repeatCount {
+            let start = Clock.monotonic()
+            let r = Backtester.run(
+                bars: bars, strategy: StrategyFactory.make(options.strategy), model: options.model,
+                progressEvery: 16_384, progress: { progress.update($0) })
+            let stats = Statistics(
+                times: barTimes, closes: closes, equity: r.equity, trades: r.trades, indicatorBars: r.indicatorBars)
+            times.append(Clock.monotonic() - start)
+            last = (r, stats)
+        }
+        progress.finish()
+        let (r, stats) = last!
+        let report = BacktestReport(
+            runId: c.runId, created: c.created, strategy: options.strategy, model: options.model,
+            data: c.data.summary, bars: bars, result: r, statistics: stats)
+        return Produced(report: report, median: options.repeatCount > 1 ? times.sorted()[times.count / 2] : nil)
     }
 
     /// What `backtest.completed` carries: the figures an operator looks at first.

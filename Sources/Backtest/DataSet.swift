@@ -6,7 +6,7 @@ import SystemKit
 /// Bars to backtest on, from a CSV file, the simulator's price model, or an exchange, checked
 /// for what would make a result meaningless (bad rows, gaps).
 public struct DataSet: Sendable {
-    public struct Description: Sendable {
+    public struct Summary: Sendable {
         /// `file`, `synthetic` or `exchange`.
         public var source: String
         public var name: String
@@ -33,13 +33,13 @@ public struct DataSet: Sendable {
     }
 
     public var bars: [Bar]
-    public var description: Description
+    public var summary: Summary
 
-    public init(bars: [Bar], description: Description) {
+    public init(bars: [Bar], summary: Summary) {
         self.bars = bars
-        self.description = description
-        self.description.bars = bars.count
-        self.description.fingerprint = DataSet.fingerprint(bars)
+        self.summary = summary
+        self.summary.bars = bars.count
+        self.summary.fingerprint = DataSet.fingerprint(bars)
     }
 
     /// A CSV file. `maxGap`: a step between bars longer than this many median intervals is an
@@ -54,19 +54,19 @@ public struct DataSet: Sendable {
         } catch {
             throw DataError("\(path):\(error.line): \(error.message)")
         }
-        var description = Description(source: "file", name: path)
-        description.skipped = parser.skipped.map { "\(path):\($0.line): \($0.message)" }
+        var summary = Summary(source: "file", name: path)
+        summary.skipped = parser.skipped.map { "\(path):\($0.line): \($0.message)" }
         let bars = parser.bars
         guard bars.count >= 2 else {
             throw DataError("\(path): \(bars.count) bars; a backtest needs at least 2 (is it an OHLCV CSV?)")
         }
-        try checkGaps(bars, lines: parser.lines, path: path, maxGap: maxGap, count: !skipBadRows, into: &description)
-        return DataSet(bars: bars, description: description)
+        try checkGaps(bars, lines: parser.lines, path: path, maxGap: maxGap, count: !skipBadRows, into: &summary)
+        return DataSet(bars: bars, summary: summary)
     }
 
     static func checkGaps(
         _ bars: [Bar], lines: [Int], path: String, maxGap: Double, count onlyCount: Bool,
-        into description: inout Description
+        into summary: inout Summary
     ) throws(DataError) {
         let steps = zip(bars.dropFirst(), bars).map { $0.time - $1.time }.sorted()
         let median = steps[steps.count / 2]
@@ -79,8 +79,8 @@ public struct DataSet: Sendable {
                     "\(path):\(lines[i]): gap of \(DataSet.span(gap)) after \(ISO8601Time.format(ms: bars[i - 1].time)) (bars are \(DataSet.span(median)) apart); fill it, raise --max-gap (now \(maxGap) intervals; 0 accepts any), or pass --skip-bad-rows to count gaps instead"
                 )
             }
-            description.gaps += 1
-            description.largestGapMs = max(description.largestGapMs, gap)
+            summary.gaps += 1
+            summary.largestGapMs = max(summary.largestGapMs, gap)
         }
     }
 
@@ -93,7 +93,7 @@ public struct DataSet: Sendable {
         let bars = market.bars(count: count, seconds: seconds, startMs: startMs)
         return DataSet(
             bars: bars,
-            description: Description(source: "synthetic", name: "\(symbol) seed \(seed), \(count) × \(seconds) s"))
+            summary: Summary(source: "synthetic", name: "\(symbol) seed \(seed), \(count) × \(seconds) s"))
     }
 
     /// `BTCUSDT` → `BTC` (the quote assets the simulator knows).
@@ -157,6 +157,6 @@ extension DataSet {
             throw DataError("\(source): \(symbol) klines out of order at \(ISO8601Time.format(ms: b.time))")
         }
         return DataSet(
-            bars: closed, description: Description(source: "exchange", name: "\(symbol) \(interval) from \(source)"))
+            bars: closed, summary: Summary(source: "exchange", name: "\(symbol) \(interval) from \(source)"))
     }
 }

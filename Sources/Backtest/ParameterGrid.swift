@@ -63,9 +63,3 @@ public struct ParameterGrid: Sendable, Equatable {
         a.axes.map(\.name) == b.axes.map(\.name) && a.axes.map(\.values) == b.axes.map(\.values)
     }
 }
-
-/// A command line the backtester cannot act on: exit code 2.
-public struct UsageError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}

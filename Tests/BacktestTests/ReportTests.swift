@@ -25,7 +25,7 @@ import TradingSettings
         for key in ["parameters", "data", "statistics", "trades", "equity_curve", "notes", "statistics_order"] {
             #expect(json[key] != nil, "report.json has \(key)")
         }
-        #expect(json["data"]?["fingerprint"]?.stringValue == data.description.fingerprint)
+        #expect(json["data"]?["fingerprint"]?.stringValue == data.summary.fingerprint)
         #expect(json["parameters"]?["fast"]?.intValue == 3)
         #expect(json["trades"]?.arrayValue?.count == outcome.report.result.trades.count)
         let html = try FileSystem.readString(dir + "/r1/report.html")
@@ -83,7 +83,7 @@ import TradingSettings
             _ = try DataSet.load(csv: path, skipBadRows: false, maxGap: 7)
         } throws: { ($0 as? DataSet.DataError)?.description.hasPrefix("\(path):12: gap of 31 min") == true }
         let counted = try DataSet.load(csv: path, skipBadRows: true, maxGap: 7)
-        #expect(counted.description.gaps == 1 && counted.description.largestGapMs == 31 * 60_000)
+        #expect(counted.summary.gaps == 1 && counted.summary.largestGapMs == 31 * 60_000)
         #expect(try DataSet.load(csv: path, skipBadRows: false, maxGap: 0).bars.count == 20)
         try FileSystem.writeAtomically(
             path, Array("timestamp,open,high,low,close,volume\n1700000000,1,2,0.5,nan,1\n".utf8))
@@ -93,11 +93,11 @@ import TradingSettings
         // The same bars written differently have the same fingerprint.
         let a = DataSet(
             bars: [Bar(time: 1_700_000_000_000, price: 1), Bar(time: 1_700_000_060_000, price: 2)],
-            description: .init(source: "file", name: "a"))
+            summary: .init(source: "file", name: "a"))
         try FileSystem.writeAtomically(
             path, Array("2023-11-14T22:13:20Z,1,1,1,1,0\n2023-11-14 22:14:20,2,2,2,2,0\n".utf8))
         #expect(
-            try DataSet.load(csv: path, skipBadRows: false, maxGap: 7).description.fingerprint
-                == a.description.fingerprint)
+            try DataSet.load(csv: path, skipBadRows: false, maxGap: 7).summary.fingerprint
+                == a.summary.fingerprint)
     }
 }
