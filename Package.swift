@@ -47,6 +47,8 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "SuperBotCLI", dependencies: ["RPC", "JSON", "SystemKit", "Schedule"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["SystemKit"], swiftSettings: strict),
+        // RESP2/RESP3 and a Redis client of our own (TCP and Unix sockets, pipelining, pub/sub, backoff).
+        .target(name: "Redis", dependencies: ["SystemKit"], swiftSettings: strict),
         .target(name: "MarketData", dependencies: ["SystemKit"], swiftSettings: strict),
         // What an engine needs of an exchange (the ExchangeAPI protocol, orders, fills, errors): no I/O.
         .target(name: "ExchangeModel", dependencies: ["MarketData"], swiftSettings: strict),
@@ -96,7 +98,7 @@ let package = Package(
             swiftSettings: strict),
         // libFuzzer targets for our parsers (`make fuzz`); without -DFUZZING it replays saved inputs.
         .executableTarget(
-            name: "superbot-fuzz", dependencies: ["HTTP", "JSON", "MarketData", "RPC", "Schedule", "YAML"],
+            name: "superbot-fuzz", dependencies: ["HTTP", "JSON", "MarketData", "RPC", "Redis", "Schedule", "YAML"],
             swiftSettings: strict),
         // A child program whose behaviour tests control (exit codes, ignored SIGTERM, grandchildren…).
         .executableTarget(name: "superbot-fixture", dependencies: ["SystemKit"], swiftSettings: strict),
@@ -123,6 +125,8 @@ let package = Package(
                 "SuperBotTesting", "SystemKit", "JSON",
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "RedisTests", dependencies: ["Redis", "SuperBotTesting", "SystemKit"], swiftSettings: strict),
         .testTarget(
             name: "BacktestTests",
             dependencies: [

@@ -2,6 +2,7 @@ import HTTP
 import JSON
 import MarketData
 import RPC
+import Redis
 import Schedule
 import YAML
 
@@ -10,7 +11,7 @@ import YAML
 enum FuzzTargets {
     static let all: [String: @Sendable ([UInt8]) -> Void] = [
         "yaml": yaml, "json": json, "rpc": rpc, "http-request": httpRequest, "http-response": httpResponse,
-        "csv": csv, "cron": cron, "tzif": tzif,
+        "csv": csv, "cron": cron, "tzif": tzif, "resp": resp,
     ]
 
     static func text(_ bytes: [UInt8]) -> String? { String(validating: bytes, as: UTF8.self) }
@@ -66,6 +67,39 @@ enum FuzzTargets {
         case (.success(let a), .success(let b)): precondition(a == b, "CSV chunked differs from whole")
         case (.failure(let a), .failure(let b)): precondition(a == b, "CSV chunked error differs")
         default: preconditionFailure("CSV chunked and whole disagree on success")
+        }
+    }
+
+    /// A reply stream all at once and byte by byte: the same values or the same error.
+    static func resp(_ bytes: [UInt8]) {
+        func drain(_ p: inout RESPParser) -> Result<[RESPValue], RESPParser.ProtocolError> {
+            var out: [RESPValue] = []
+            do {
+                while let v = try p.next() { out.append(v) }
+            } catch {
+                return .failure(error)
+            }
+            return .success(out)
+        }
+        var whole = RESPParser()
+        whole.append(bytes)
+        let a = drain(&whole)
+        var split = RESPParser()
+        var b: Result<[RESPValue], RESPParser.ProtocolError> = .success([])
+        for byte in bytes {
+            split.append([byte])
+            let more = drain(&split)
+            switch (b, more) {
+            case (.success(let x), .success(let y)): b = .success(x + y)
+            case (.success, .failure): b = more
+            default: break
+            }
+            if case .failure = b { break }
+        }
+        switch (a, b) {
+        case (.success(let x), .success(let y)): precondition(x.count == y.count, "RESP byte by byte differs")
+        case (.failure, .failure): break
+        default: preconditionFailure("RESP whole and byte by byte disagree")
         }
     }
 

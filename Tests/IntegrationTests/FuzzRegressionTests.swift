@@ -7,7 +7,7 @@ import Testing
 struct FuzzRegressionTests {
     static let root = String(#filePath.split(separator: "/").dropLast(3).joined(separator: "/"))
 
-    @Test(arguments: ["yaml", "json", "rpc", "http-request", "http-response", "csv", "cron", "tzif"])
+    @Test(arguments: ["yaml", "json", "rpc", "http-request", "http-response", "csv", "cron", "tzif", "resp"])
     func savedInputsReplayWithoutAFailure(_ target: String) throws {
         let base = "/" + Self.root + "/Tests/fuzz"
         let seeds = FileSystem.listDirectory(base + "/corpus/" + target).map { base + "/corpus/\(target)/" + $0 }
