@@ -19,6 +19,8 @@ let package = Package(
         .target(name: "SystemKit", dependencies: ["CShim"], swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
         .target(name: "Bus", swiftSettings: strict),
+        // The daemon's shared cache: TTL per entry, LRU within entry and byte bounds; a pure value.
+        .target(name: "Cache", swiftSettings: strict),
         .target(name: "YAML", swiftSettings: strict),
         // Cron expressions, TZif time zones, trading hours and the scheduler's state machine: pure, no clock.
         .target(name: "Schedule", dependencies: ["SystemKit"], swiftSettings: strict),
@@ -39,7 +41,7 @@ let package = Package(
             name: "SuperBotDaemon",
             dependencies: [
                 "SystemKit", "JSON", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog", "Schedule",
-                "ModuleLog",
+                "ModuleLog", "Cache",
             ],
             swiftSettings: strict),
         .target(
@@ -108,7 +110,7 @@ let package = Package(
             name: "SuperBotTests",
             dependencies: [
                 "SystemKit", "JSON", "YAML", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog",
-                "SuperBotCLI", "SuperBotDaemon", "ModuleLog", "SuperBotTesting",
+                "SuperBotCLI", "SuperBotDaemon", "ModuleLog", "SuperBotTesting", "Cache",
             ],
             swiftSettings: strict),
         .testTarget(

@@ -29,6 +29,8 @@ public struct CLI {
                                         --last prints only the Nth
           backtest run [OPTIONS]        run the backtest module with these backtest options, follow its progress
           backtest list | show ID       reports written so far (reports/, --report-dir DIR)
+          cache get KEY | set KEY JSON [--ttl S] | delete KEY... | stats
+                                        the cache modules share through the daemon (exit 1 on a miss)
           rpc METHOD [JSON]             call any method, print the raw result
           bus pub TOPIC [JSON]          publish one message (data defaults to null)
           bus sub PATTERN...            print matching messages as JSON lines until Ctrl-C
@@ -82,7 +84,7 @@ public struct CLI {
         [
             StatusCommand.self, ControlCommand.self, ModuleCommand.self, DaemonCommand.self, LogsCommand.self,
             EnginesCommand.self, TradingCommand.self, ScheduleCommand.self, BusCommand.self, RPCCommand.self,
-            BacktestCommand.self,
+            BacktestCommand.self, CacheCommand.self,
         ]
     }
 

@@ -25,8 +25,10 @@ extension Daemon {
             return 0
         }
         let config: DaemonConfig
+        let infrastructure: InfrastructureConfig
         do {
             config = try DaemonConfig.load(path: options.configPath)
+            infrastructure = try Daemon.loadInfrastructure(next: config)
         } catch {
             printError("superbot: invalid configuration: \(error)")
             return 2
@@ -35,10 +37,15 @@ extension Daemon {
             print(
                 "\(config.file): OK (\(config.modules.count) modules, autostart: \(config.autostart.joined(separator: ", ")))"
             )
+            if let file = infrastructure.file {
+                print(
+                    "\(file): OK (cache: \(infrastructure.cache.backend.rawValue), bus: \(infrastructure.bus.rawValue))"
+                )
+            }
             return 0
         }
         do {
-            let daemon = try Daemon(config: config, configPath: options.configPath)
+            let daemon = try Daemon(config: config, infrastructure: infrastructure, configPath: options.configPath)
             return daemon.run()
         } catch let error as InstanceLock.AlreadyRunning {
             printError("superbot: \(error); stop it first (superbot-cli daemon stop)")
@@ -47,6 +54,11 @@ extension Daemon {
             printError("superbot: cannot start: \(error)")
             return 1
         }
+    }
+
+    /// `infrastructure.yaml` next to `daemon.yaml` (optional).
+    static func loadInfrastructure(next config: DaemonConfig) throws -> InfrastructureConfig {
+        try InfrastructureConfig.load(directory: FileSystem.directoryName(config.file))
     }
 
     static func printError(_ text: String) {

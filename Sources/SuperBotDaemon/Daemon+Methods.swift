@@ -11,7 +11,7 @@ extension Daemon {
     func makeMethodTable() -> MethodTable {
         MethodTable([
             daemonMethods, moduleMethods, monitoringMethods, logsMethods, busMethods, rpcMethods, authMethods,
-            schedulerMethods,
+            schedulerMethods, cacheMethods,
         ])
     }
 

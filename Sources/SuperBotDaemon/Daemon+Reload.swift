@@ -1,3 +1,4 @@
+import Cache
 import Glibc
 import JSON
 import RPC
@@ -12,8 +13,10 @@ extension Daemon {
     /// applied as a diff: changed modules restart, added ones start (if autostart), removed ones stop.
     func reloadConfig() -> Result<JSON, RPCError> {
         let new: DaemonConfig
+        let newInfrastructure: InfrastructureConfig
         do {
             new = try DaemonConfig.load(path: configPath)
+            newInfrastructure = try Daemon.loadInfrastructure(next: new)
         } catch {
             logger.error("config.reload_failed", ["error": .string("\(error)")])
             bus.publish(topic: "config.reload_failed", ["error": .string("\(error)")])
@@ -62,10 +65,20 @@ extension Daemon {
         enqueueStart(Array(graph.closure(of: toStart)))
         scheduleWatchdog(after: config.watchdog.checkInterval)
         reloadScheduler()
+        let infrastructureChanged = newInfrastructure != infrastructure
+        if newInfrastructure.cache.maxEntries != cache.maxEntries || newInfrastructure.cache.maxBytes != cache.maxBytes
+        {
+            // New bounds: a new cache (it only holds copies; modules fill it again).
+            logger.info("cache emptied for its new bounds", ["entries": JSON(cache.stats.entries)])
+            cache = CacheStore(
+                maxEntries: newInfrastructure.cache.maxEntries, maxBytes: newInfrastructure.cache.maxBytes)
+        }
+        infrastructure = newInfrastructure
         let result: JSON = [
             "changed": .array(changed.sorted().map { .string($0) }),
             "added": .array(added.sorted().map { .string($0) }),
             "removed": .array(removed.sorted().map { .string($0) }),
+            "infrastructure_changed": .bool(infrastructureChanged),
         ]
         logger.info("config.reloaded", ["diff": result])
         bus.publish(topic: "config.reloaded", result)

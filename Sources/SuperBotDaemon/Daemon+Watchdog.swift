@@ -24,6 +24,7 @@ extension Daemon {
         let table = ProcessTable.scan()
         let now = Clock.monotonic()
         for runner in modules.values where runner.pid != nil { runner.sample(table, now: now) }
+        cache.purgeExpired(now: now)
         metrics.recordWatchdogPass(ms: (Clock.monotonic() - started) * 1000)
     }
 

@@ -1,4 +1,5 @@
 import Bus
+import Cache
 import Glibc
 import JSON
 import RPC
@@ -16,6 +17,10 @@ public final class Daemon {
 
     let loop: EventLoop
     var config: DaemonConfig
+    /// `infrastructure.yaml`: the cache's bounds and the backends.
+    var infrastructure: InfrastructureConfig
+    /// The cache modules share (`cache.*`).
+    var cache: CacheStore
     let configPath: String
     let runDirectory: String
     /// Marks every module process as this run directory's (`ProcessMarker`), kept in `run-id`.
@@ -68,8 +73,11 @@ public final class Daemon {
     /// Modules get cgroups (v1 pids + freezer) when a probe group could be made at start.
     var useCgroups = false
 
-    init(config: DaemonConfig, configPath: String) throws {
+    init(config: DaemonConfig, infrastructure: InfrastructureConfig = InfrastructureConfig(), configPath: String) throws
+    {
         self.config = config
+        self.infrastructure = infrastructure
+        cache = CacheStore(maxEntries: infrastructure.cache.maxEntries, maxBytes: infrastructure.cache.maxBytes)
         self.configPath = configPath
         runDirectory = FileSystem.resolve(config.runDirectory, against: config.baseDirectory)
         socketPath = FileSystem.resolve(config.ipc.socketPath, against: config.baseDirectory)

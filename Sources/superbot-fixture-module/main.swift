@@ -11,6 +11,7 @@ var slow = 0.0
 var echo: [String] = []
 var publishTopic: String?
 var publishCount = 0
+var cacheMethods = false
 var arguments = CommandLine.arguments.dropFirst()
 while let arg = arguments.popFirst() {
     switch arg {
@@ -21,6 +22,7 @@ while let arg = arguments.popFirst() {
     case "--echo": echo.append(arguments.popFirst() ?? ">")
     case "--publish": publishTopic = arguments.popFirst()
     case "--count": publishCount = Int(arguments.popFirst() ?? "0") ?? 0
+    case "--cache": cacheMethods = true
     default:
         try? FileSystem.writeAll(2, Array("superbot-fixture-module: unknown option \(arg)\n".utf8))
         exit(64)
@@ -33,6 +35,7 @@ let beatFor = heartbeatFor
 let delay = slow
 let topic = publishTopic
 let count = publishCount
+let serveCache = cacheMethods
 
 let runtime = ModuleRuntime()
 runtime.onShutdown {
@@ -43,6 +46,17 @@ let code = await runtime.run { rt in
         rt.register(method) { params in
             if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
             return ["pid": JSON(getpid()), "params": params ?? .null, "method": .string(method)]
+        }
+    }
+    if serveCache {
+        // The shared cache through the runtime's API: fixture.cache_set {key, value, ttl}, fixture.cache_get {key}.
+        rt.register("fixture.cache_set") { params in
+            try await rt.cacheSet(
+                params?["key"]?.stringValue ?? "", params?["value"] ?? .null, ttl: params?["ttl"]?.doubleValue)
+            return ["stored": true]
+        }
+        rt.register("fixture.cache_get") { params in
+            ["value": try await rt.cacheGet(params?["key"]?.stringValue ?? "") ?? .null]
         }
     }
     if beat > 0 {
