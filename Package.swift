@@ -25,7 +25,7 @@ let package = Package(
         // Cron expressions, TZif time zones, trading hours and the scheduler's state machine: pure, no clock.
         .target(name: "Schedule", dependencies: ["SystemKit"], swiftSettings: strict),
         .target(
-            name: "SuperBotConfig", dependencies: ["YAML", "JSON", "SystemKit", "Schedule", "Bus"],
+            name: "SuperBotConfig", dependencies: ["YAML", "JSON", "SystemKit", "Schedule", "Bus", "Redis"],
             swiftSettings: strict),
         // trading.yaml: symbols, engines, exchange, simulator (on SuperBotConfig's YAML and validation helpers).
         .target(
@@ -41,7 +41,7 @@ let package = Package(
             name: "SuperBotDaemon",
             dependencies: [
                 "SystemKit", "JSON", "Bus", "SuperBotConfig", "Supervision", "RPC", "SuperBotLog", "Schedule",
-                "ModuleLog", "Cache",
+                "ModuleLog", "Cache", "Redis",
             ],
             swiftSettings: strict),
         .target(

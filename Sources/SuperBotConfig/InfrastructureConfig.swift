@@ -1,3 +1,4 @@
+import Redis
 import SystemKit
 import YAML
 
@@ -14,12 +15,12 @@ public struct InfrastructureConfig: Equatable, Sendable {
         public var maxBytes = 64 << 20
         /// Seconds an entry lives when `cache.set` gives no `ttl`.
         public var defaultTTL = 60.0
-        /// Key prefix in Redis, one per deployment.
-        public var prefix = "superbot:"
     }
 
     public struct Redis: Equatable, Sendable {
         public var url = "redis://127.0.0.1:6379/0"
+        /// Key and channel prefix in Redis, one per deployment: daemons with the same prefix share.
+        public var prefix = "superbot:"
         /// Seconds to wait for a reply before the server counts as down.
         public var timeout = 1.0
     }
@@ -39,6 +40,11 @@ public struct InfrastructureConfig: Equatable, Sendable {
 
     public init() {}
 
+    /// `redis.url`, checked when the file was read.
+    public var redisURL: RedisURL {
+        (try? RedisURL(parsing: redis.url)) ?? RedisURL(endpoint: .tcp(host: "127.0.0.1", port: 6379))
+    }
+
     /// `infrastructure.yaml` in `directory`; the defaults when there is none.
     public static func load(directory: String) throws -> InfrastructureConfig {
         let path = directory + "/infrastructure.yaml"
@@ -51,9 +57,8 @@ public struct InfrastructureConfig: Equatable, Sendable {
         try parse(try ConfigDocument.parse(text, file: file), file: file)
     }
 
-    /// Refused rather than silently run in memory until the daemon's Redis bridge exists.
-    static let notYet =
-        "redis is not available in this build yet (the daemon's Redis bridge is still being built); use memory"
+    /// Refused rather than silently run in memory until the cache's Redis backend exists.
+    static let notYet = "redis is not available for the cache in this build yet (the bus has it); use memory"
 
     static func parse(_ root: YAMLNode, file: String) throws -> InfrastructureConfig {
         let top = try MappingReader(root, file: file, path: "(top level)", allowed: ["infrastructure"])
@@ -64,21 +69,18 @@ public struct InfrastructureConfig: Equatable, Sendable {
             node, file: file, path: "infrastructure", allowed: ["cache", "bus", "redis", "connection_pool"])
         var c = InfrastructureConfig()
         c.file = file
-        let cache = try i.child("cache", allowed: ["backend", "max_entries", "max_mb", "default_ttl", "prefix"])
+        let cache = try i.child("cache", allowed: ["backend", "max_entries", "max_mb", "default_ttl"])
         c.cache.backend = Backend(rawValue: try cache.oneOf("backend", ["memory", "redis"], default: "memory"))!
         if c.cache.backend == .redis { throw cache.error("backend", notYet) }
         c.cache.maxEntries = try cache.int("max_entries", default: c.cache.maxEntries, range: 1...100_000_000)
         c.cache.maxBytes = try cache.int("max_mb", default: 64, range: 1...65_536) << 20
         c.cache.defaultTTL = try cache.seconds("default_ttl", default: c.cache.defaultTTL, minimum: 0.001)
-        c.cache.prefix = try cache.string("prefix", default: c.cache.prefix)
         let bus = try i.child("bus", allowed: ["backend"])
         c.bus = Backend(rawValue: try bus.oneOf("backend", ["memory", "redis"], default: "memory"))!
-        if c.bus == .redis { throw bus.error("backend", notYet) }
-        let redis = try i.child("redis", allowed: ["url", "timeout"])
+        let redis = try i.child("redis", allowed: ["url", "timeout", "prefix"])
+        c.redis.prefix = try redis.string("prefix", default: c.redis.prefix)
         c.redis.url = try redis.string("url", default: c.redis.url)
-        guard c.redis.url.hasPrefix("redis://") || c.redis.url.hasPrefix("unix://") else {
-            throw redis.error("url", "must be redis://[user:password@]host:port/db or unix:///path.sock")
-        }
+        do { _ = try RedisURL(parsing: c.redis.url) } catch { throw redis.error("url", error.description) }
         c.redis.timeout = try redis.seconds("timeout", default: c.redis.timeout, minimum: 0.01)
         let pool = try i.child(
             "connection_pool", allowed: ["min_connections", "max_connections", "connection_timeout", "idle_timeout"])

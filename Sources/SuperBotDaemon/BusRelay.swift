@@ -16,7 +16,7 @@ final class BusRelay {
     private var seq: UInt64 = 0
     private(set) var published = 0
     private(set) var delivered = 0
-    /// Called for every publish (the daemon watches heartbeats through it).
+    /// Called for every local publish (the daemon watches heartbeats through it).
     var observer: (String) -> Void = { _ in }
 
     static let maxPatternsPerConnection = 10_000
@@ -62,8 +62,11 @@ final class BusRelay {
     @discardableResult
     func publish(topic: String, bytes: [UInt8], range: Range<Int>, source: String, local: Bool = true) -> Int {
         published += 1
-        observer(topic)
-        if local { backend.didPublish(topic: topic, data: bytes[range], source: source) }
+        // Heartbeats and forwarding are this host's business: a bridged message is neither.
+        if local {
+            observer(topic)
+            backend.didPublish(topic: topic, data: bytes[range], source: source)
+        }
         let receivers = trie.match(topic)
         guard !receivers.isEmpty else { return 0 }
         seq += 1

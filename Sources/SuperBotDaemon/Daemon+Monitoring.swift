@@ -48,7 +48,27 @@ extension Daemon {
             o["modules.\(state.rawValue)"] = JSON(modules.values.filter { $0.state == state }.count)
         }
         o["daemon.uptime_seconds"] = JSON((Clock.monotonic() - startedMono).rounded(.down))
+        o["bus.bridge"] = bridge?.metricsJSON ?? ["backend": "memory"]
         return .object(o)
+    }
+
+    /// Redis went down (`down` says why) or came back: one `alert.redis` each, in the log too.
+    func redisStateChanged(_ down: String?) {
+        guard let bridge else { return }
+        if let down {
+            logger.warning("alert.redis", ["state": "down", "error": .string(down)])
+            bus.publish(
+                topic: "alert.redis",
+                ["state": "down", "error": .string(down), "url": .string(bridge.url.description), "role": "bus"])
+        } else {
+            logger.info("alert.redis", ["state": "up"])
+            bus.publish(
+                topic: "alert.redis",
+                [
+                    "state": "up", "url": .string(bridge.url.description), "role": "bus",
+                    "dropped": JSON(bridge.counters.dropped),
+                ])
+        }
     }
 
     func resourcesJSON() -> JSON {

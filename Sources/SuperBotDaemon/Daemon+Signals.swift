@@ -55,6 +55,7 @@ extension Daemon {
 
     func finishShutdown() {
         finished = true
+        bridge?.stop()
         // Nothing a module started may outlive the daemon's stop: whatever still carries this
         // run directory's marker (a module removed by a reload, a process that escaped) dies now.
         for runner in modules.values {

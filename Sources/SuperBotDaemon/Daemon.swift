@@ -34,6 +34,8 @@ public final class Daemon {
     var graph: DependencyGraph
     private(set) var server: ControlServer!
     private(set) var bus: BusRelay!
+    /// The bus across hosts, when `infrastructure.bus.backend` is `redis`.
+    private(set) var bridge: RedisBusBridge?
     /// The daemon's own methods, one namespace per file (`Daemon+*Methods.swift`).
     private(set) var methodTable = MethodTable([])
     /// Methods served by modules (`rpc.register`): method → connection.
@@ -101,7 +103,16 @@ public final class Daemon {
         state = StateStore(path: runDirectory + "/state.json")
         graph = DependencyGraph(config.modules)
         server = ControlServer(context: self, loop: loop, logger: logger, ipc: config.ipc, socketPath: socketPath)
-        bus = BusRelay(backend: server)
+        if infrastructure.bus == .redis {
+            let bridge = try RedisBusBridge(
+                server: server, loop: loop, url: infrastructure.redisURL, prefix: infrastructure.redis.prefix,
+                origin: "\(getpid())-\(runID.prefix(8))-\(UInt32.random(in: 0...UInt32.max))")
+            self.bridge = bridge
+            bus = BusRelay(backend: bridge)
+            bridge.relay = bus
+        } else {
+            bus = BusRelay(backend: server)
+        }
         server.relay = bus
         bus.observer = { [unowned self] topic in self.observePublish(topic) }
         for spec in config.modules { modules[spec.name] = ModuleRunner(spec: spec, context: self) }
@@ -126,6 +137,10 @@ public final class Daemon {
                 "pid": JSON(getpid()), "config": .string(config.file), "socket": .string(socketPath),
                 "version": .string(Daemon.version),
             ])
+        if let bridge {
+            bridge.onState = { [unowned self] down in self.redisStateChanged(down) }
+            bridge.start()
+        }
         if let problem = state.loadProblem {
             logger.error("alert.state", ["error": .string(problem)])
             bus.publish(topic: "alert.state", ["error": .string(problem), "file": .string(state.path)])

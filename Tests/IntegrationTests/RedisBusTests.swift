@@ -1,0 +1,172 @@
+import Glibc
+import JSON
+import SuperBotTesting
+import SystemKit
+import Testing
+
+/// Two daemons on one machine sharing one bus through one real redis-server.
+@Suite(.serialized) struct RedisBusTests {
+    /// A subscriber on a daemon's socket that collects bus messages.
+    final class Listener {
+        let client: RawClient
+        var messages: [JSON] = []
+
+        init(_ h: Harness, _ patterns: [String]) throws {
+            client = try RawClient(h.socketPath)
+            Socket.setReceiveTimeout(client.fd, seconds: 0.2)
+            let list = patterns.map { "\"\($0)\"" }.joined(separator: ",")
+            try client.send(
+                #"{"jsonrpc":"2.0","id":1,"method":"bus.subscribe","params":{"patterns":[\#(list)]}}"# + "\n")
+            #expect(client.readJSON()?["result"] != nil)
+        }
+
+        /// Reads what has arrived (until 0.2 s of quiet).
+        func drain() {
+            while let m = client.readJSON() {
+                if m["method"]?.stringValue == "bus.message" { messages.append(m["params"]!) }
+            }
+        }
+
+        func topics(_ prefix: String) -> [JSON] {
+            messages.filter { $0["topic"]?.stringValue?.hasPrefix(prefix) == true }
+        }
+    }
+
+    func daemon(_ redis: RedisServer) throws -> Harness {
+        let h = try Harness("daemon:\n  modules: {}\n")
+        try FileSystem.writeAtomically(
+            h.dir + "/config/infrastructure.yaml",
+            Array(
+                "infrastructure:\n  bus: {backend: redis}\n  redis: {url: \"\(redis.unixURL)\", prefix: \"t:\"}\n".utf8)
+        )
+        try h.startDaemon()
+        return h
+    }
+
+    func bridge(_ h: Harness) -> JSON { (try? h.call("monitoring.metrics"))?["bus.bridge"] ?? .null }
+
+    func publish(_ h: Harness, _ topic: String, _ n: Int) throws {
+        _ = try h.call("bus.publish", ["topic": .string(topic), "data": ["n": JSON(n)]])
+    }
+
+    /// Publishes probes on A until B hears one of this round: both bridges are up and B is subscribed.
+    func probe(from a: Harness, to b: Listener, round: Int) throws -> Bool {
+        var n = 0
+        return waitUntil(15) {
+            n += 1
+            try? publish(a, "probe.r\(round)n\(n).x", n)
+            b.drain()
+            return !b.topics("probe.r\(round)n").isEmpty
+        }
+    }
+
+    @Test func aBusAcrossTwoDaemonsThroughRedis() throws {
+        guard RedisServer.isInstalled else {
+            Issue.record("redis-server is missing: apt-get install redis-server (.ci/run does)")
+            return
+        }
+        let redis = try RedisServer()
+        let a = try daemon(redis)
+        defer { a.cleanup() }
+        let b = try daemon(redis)
+        defer { b.cleanup() }
+        let onA = try Listener(a, ["price.*.update", "alert.redis"])
+        let onB = try Listener(b, ["price.*.update", "probe.*.x"])
+        let wrongShape = try Listener(b, ["price.*"])
+        #expect(
+            try probe(from: a, to: onB, round: 1),
+            "B never heard A: \(bridge(a).serialized()) \(bridge(b).serialized())")
+
+        for i in 0..<20 { try publish(a, "price.BTCUSDT.update", i) }
+        #expect(
+            waitUntil(10) {
+                onB.drain()
+                return onB.topics("price.").count >= 20
+            })
+        onA.drain()
+        let got = onB.topics("price.")
+        #expect(got.compactMap { $0["data"]?["n"]?.intValue } == Array(0..<20), "once each, in order")
+        #expect(got.allSatisfy { $0["source"]?.stringValue?.contains("@") == true }, "the source gains the host")
+        #expect(onA.topics("price.").count == 20, "A delivers its own messages once: no echo from Redis")
+        wrongShape.drain()
+        #expect(wrongShape.messages.isEmpty, "price.* does not match price.BTCUSDT.update on B either")
+        #expect(waitUntil(5) { (bridge(a)["echoes_skipped"]?.intValue ?? 0) >= 20 })
+        #expect(bridge(b)["received"]?.intValue ?? 0 >= 20 && bridge(a)["forwarded"]?.intValue ?? 0 >= 20)
+
+        // Redis dies: A's local delivery goes on, the messages for B are dropped and counted, and
+        // an alert says so once.
+        redis.kill()
+        #expect(
+            waitUntil(10) {
+                try? publish(a, "price.ETHUSDT.update", 0)
+                return bridge(a)["state"]?.stringValue == "down"
+            })
+        for i in 0..<5 { try publish(a, "price.SOLUSDT.update", i) }
+        #expect(
+            waitUntil(5) {
+                onA.drain()
+                return onA.topics("price.SOLUSDT").count == 5
+            })
+        #expect(onA.topics("alert.redis").first?["data"]?["state"]?.stringValue == "down")
+        #expect((bridge(a)["dropped"]?.intValue ?? 0) >= 5)
+
+        // It comes back: the bridges reconnect by themselves and the alert clears.
+        try redis.start()
+        #expect(try probe(from: a, to: onB, round: 2))
+        try publish(a, "price.ADAUSDT.update", 1)
+        #expect(
+            waitUntil(10) {
+                onB.drain()
+                return onB.topics("price.ADAUSDT").count == 1
+            })
+        #expect(
+            waitUntil(5) {
+                onA.drain()
+                return onA.topics("alert.redis").last?["data"]?["state"]?.stringValue == "up"
+            })
+        #expect(onB.topics("price.SOLUSDT").isEmpty, "what was dropped stays dropped (at most once)")
+        #expect(bridge(a)["reconnects"]?.intValue ?? 0 >= 1)
+    }
+
+    @Test func garbageOnTheChannelsIsRejectedNotRelayed() throws {
+        guard RedisServer.isInstalled else { return }
+        let redis = try RedisServer()
+        let b = try daemon(redis)
+        defer { b.cleanup() }
+        let onB = try Listener(b, [">"])
+        #expect(waitUntil(10) { bridge(b)["state"]?.stringValue == "up" })
+        let raw = try RedisConnectionProbe(redis.unixURL)
+        // Not an envelope; a bad topic; a source that would break the framing; data that is not JSON.
+        for (channel, payload) in [
+            ("t:bus.a.b", "hello"), ("t:bus.a..b", #"{"o":"x","h":"h","s":"s","d":1}"#),
+            ("t:bus.a.b", #"{"o":"x","h":"h","s":"s\"x","d":1}"#), ("t:bus.a.b", #"{"o":"x","h":"h","s":"s","d":tru}"#),
+            ("t:bus.ok.topic", #"{"o":"x","h":"h","s":"s","d":{"fine":true}}"#),
+        ] {
+            try raw.publish(channel, payload)
+        }
+        #expect(
+            waitUntil(10) {
+                onB.drain()
+                return !onB.messages.isEmpty
+            })
+        #expect(onB.messages.map { $0["topic"]?.stringValue } == ["ok.topic"])
+        #expect(waitUntil(5) { bridge(b)["rejected"]?.intValue == 4 })
+    }
+}
+
+/// Publishes straight to Redis with redis-cli's protocol, as another program on the host would.
+struct RedisConnectionProbe {
+    let fd: Int32
+    init(_ url: String) throws {
+        fd = try Socket.connectUnix(path: String(url.dropFirst(7)))
+        Socket.setReceiveTimeout(fd, seconds: 2)
+    }
+    func publish(_ channel: String, _ payload: String) throws {
+        let args = ["PUBLISH", channel, payload]
+        var out = "*\(args.count)\r\n"
+        for a in args { out += "$\(a.utf8.count)\r\n\(a)\r\n" }
+        try Socket.sendAll(fd, Array(out.utf8))
+        var buf = [UInt8](repeating: 0, count: 64)
+        _ = recv(fd, &buf, buf.count, 0)
+    }
+}
