@@ -83,4 +83,16 @@ public indirect enum RESPValue: Equatable, Sendable {
     }
 
     public static func command(_ arguments: [String]) -> [UInt8] { command(arguments.map { Array($0.utf8) }) }
+
+    /// Appends `$<count>\r\n` (a bulk string's header) without building a String.
+    public static func appendBulkHeader(_ count: Int, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "$"))
+        appendDecimal(count, to: &out)
+        out += [13, 10]
+    }
+
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value >= 10 { appendDecimal(value / 10, to: &out) }
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
 }

@@ -71,10 +71,15 @@ public final class RedisConnection {
     public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RESPValue] {
         var out: [UInt8] = []
         for c in commands { out += RESPValue.command(c) }
-        try send(out)
+        return try pipeline(encoded: out, count: commands.count)
+    }
+
+    /// `count` commands already in RESP (one write), and their replies.
+    public func pipeline(encoded: [UInt8], count: Int) throws(RedisError) -> [RESPValue] {
+        try send(encoded)
         var replies: [RESPValue] = []
-        replies.reserveCapacity(commands.count)
-        while replies.count < commands.count {
+        replies.reserveCapacity(count)
+        while replies.count < count {
             let reply = try read()
             // RESP3 pushes (invalidations, pub/sub) are not replies to commands.
             if case .push = reply { continue }

@@ -21,22 +21,6 @@ final class RedisBusBridge: BusBackend {
         var source: String
         var data: [UInt8]
 
-        func encoded() -> [UInt8] {
-            var out: [UInt8] = []
-            out.reserveCapacity(data.count + origin.utf8.count + host.utf8.count + source.utf8.count + 32)
-            var head = "{\"o\":"
-            JSON.writeString(origin, to: &head)
-            head += ",\"h\":"
-            JSON.writeString(host, to: &head)
-            head += ",\"s\":"
-            JSON.writeString(source, to: &head)
-            head += ",\"d\":"
-            out += Array(head.utf8)
-            out += data
-            out.append(UInt8(ascii: "}"))
-            return out
-        }
-
         /// nil for anything that is not exactly such an object with valid JSON data.
         init?(decoding bytes: [UInt8]) {
             guard JSONScanner.isValidUTF8(bytes) else { return nil }
@@ -92,7 +76,8 @@ final class RedisBusBridge: BusBackend {
     /// State the threads and the loop share.
     final class Shared: Sendable {
         struct State {
-            var outbox: [(channel: String, payload: [UInt8])] = []
+            /// Local publishes waiting for the publishing thread, which frames them (off the loop).
+            var outbox: [(topic: String, data: [UInt8], source: String)] = []
             var counters = Counters()
             var up = false
             var lastError: String?
@@ -131,16 +116,16 @@ final class RedisBusBridge: BusBackend {
     func deliver(_ message: [UInt8], to connection: Connection) { server.deliver(message, to: connection) }
 
     func didPublish(topic: String, data: ArraySlice<UInt8>, source: String) {
-        let payload = Envelope(origin: origin, host: host, source: source, data: Array(data)).encoded()
-        let queued = shared.state.withLock { s -> Bool in
+        let wasEmpty = shared.state.withLock { s -> Bool in
             guard s.up, s.outbox.count < RedisBusBridge.outboxLimit else {
                 s.counters.dropped += 1
                 return false
             }
-            s.outbox.append((prefix + topic, payload))
-            return true
+            s.outbox.append((topic, Array(data), source))
+            return s.outbox.count == 1
         }
-        if queued { shared.wake.signal() }
+        // The thread takes everything queued at once: one wake-up per batch, not per message.
+        if wasEmpty { shared.wake.signal() }
     }
 
     var counters: Counters { shared.state.withLock { $0.counters } }
@@ -150,12 +135,12 @@ final class RedisBusBridge: BusBackend {
     func start() {
         let (shared, url, prefix, origin, executor) = (shared, url, prefix, origin, executor)
         let relay = LoopBound(self, executor: executor)
+        let framer = PublishFramer(prefix: prefix, origin: origin, host: host)
         DispatchQueue(label: "superbot.redis-publish").async {
+            var framer = framer
             RedisBusBridge.publishLoop(
-                shared: shared, url: url,
-                report: { down in
-                    relay.execute { $0.stateChanged(down) }
-                })
+                shared: shared, url: url, frame: { framer.frame($0) },
+                report: { down in relay.execute { $0.stateChanged(down) } })
         }
         DispatchQueue(label: "superbot.redis-subscribe").async {
             RedisBusBridge.subscribeLoop(shared: shared, url: url, pattern: prefix + "*") { channel, envelope in
@@ -202,7 +187,10 @@ final class RedisBusBridge: BusBackend {
 
     /// Publishes the outbox in pipelined batches; on a failure drops the batch, reports the
     /// outage once and reconnects after a backoff.
-    static func publishLoop(shared: Shared, url: RedisURL, report: @escaping @Sendable (String?) -> Void) {
+    static func publishLoop(
+        shared: Shared, url: RedisURL, frame: ([(topic: String, data: [UInt8], source: String)]) -> [UInt8],
+        report: @escaping @Sendable (String?) -> Void
+    ) {
         var backoff = Backoff(base: 0.1, cap: 5)
         var connection: RedisConnection?
         while !shared.state.withLock({ $0.stopping }) {
@@ -223,14 +211,13 @@ final class RedisBusBridge: BusBackend {
                 }
             }
             _ = shared.wake.wait(timeout: .now() + 0.5)
-            let batch = shared.state.withLock { s -> [(channel: String, payload: [UInt8])] in
+            let batch = shared.state.withLock { s -> [(topic: String, data: [UInt8], source: String)] in
                 defer { s.outbox.removeAll(keepingCapacity: true) }
                 return s.outbox
             }
             guard !batch.isEmpty else { continue }
             do {
-                let replies = try connection!.pipeline(
-                    batch.map { [Array("PUBLISH".utf8), Array($0.channel.utf8), $0.payload] })
+                let replies = try connection!.pipeline(encoded: frame(batch), count: batch.count)
                 let failed = replies.filter { $0.errorMessage != nil }.count
                 shared.state.withLock {
                     $0.counters.forwarded += batch.count - failed
@@ -275,6 +262,54 @@ final class RedisBusBridge: BusBackend {
             } catch {
                 Clock.sleep(backoff.next(unit: Double.random(in: 0..<1)))
             }
+        }
+    }
+
+    /// A batch of local publishes as PUBLISH commands in one buffer, envelopes written in place
+    /// (the constant head once, each source's JSON text once).
+    struct PublishFramer {
+        let prefix: [UInt8]
+        let head: [UInt8]
+        var sources: [String: [UInt8]] = [:]
+        static let command = Array("*3\r\n$7\r\nPUBLISH\r\n".utf8)
+        static let dataKey = Array(",\"d\":".utf8)
+
+        init(prefix: String, origin: String, host: String) {
+            self.prefix = Array(prefix.utf8)
+            var h = "{\"o\":"
+            JSON.writeString(origin, to: &h)
+            h += ",\"h\":"
+            JSON.writeString(host, to: &h)
+            h += ",\"s\":"
+            head = Array(h.utf8)
+        }
+
+        mutating func frame(_ batch: [(topic: String, data: [UInt8], source: String)]) -> [UInt8] {
+            var out: [UInt8] = []
+            out.reserveCapacity(batch.count * 200)
+            for m in batch {
+                let source: [UInt8]
+                if let known = sources[m.source] {
+                    source = known
+                } else {
+                    var s = ""
+                    JSON.writeString(m.source, to: &s)
+                    source = Array(s.utf8)
+                    if sources.count < 10_000 { sources[m.source] = source }
+                }
+                out += PublishFramer.command
+                RESPValue.appendBulkHeader(prefix.count + m.topic.utf8.count, to: &out)
+                out += prefix
+                out += m.topic.utf8
+                out += [13, 10]
+                RESPValue.appendBulkHeader(head.count + source.count + 5 + m.data.count + 1, to: &out)
+                out += head
+                out += source
+                out += PublishFramer.dataKey
+                out += m.data
+                out += [UInt8(ascii: "}"), 13, 10]
+            }
+            return out
         }
     }
 
