@@ -143,7 +143,8 @@ final class RedisBusBridge: BusBackend {
                 report: { down in relay.execute { $0.stateChanged(down) } })
         }
         DispatchQueue(label: "superbot.redis-subscribe").async {
-            RedisBusBridge.subscribeLoop(shared: shared, url: url, pattern: prefix + "*") { channel, envelope in
+            RedisBusBridge.subscribeLoop(shared: shared, url: url, pattern: prefix + "*", ownHead: framer.head) {
+                channel, envelope in
                 guard channel.hasPrefix(prefix) else { return .rejected }
                 let topic = String(channel.dropFirst(prefix.count))
                 guard (try? Topic.validate(topic)) != nil else { return .rejected }
@@ -240,7 +241,7 @@ final class RedisBusBridge: BusBackend {
     /// PSUBSCRIBEs to every bus channel (the local subscriptions then filter exactly, as for
     /// local messages) and hands each message to `deliver`.
     static func subscribeLoop(
-        shared: Shared, url: RedisURL, pattern: String, deliver: (String, Envelope) -> Verdict
+        shared: Shared, url: RedisURL, pattern: String, ownHead: [UInt8], deliver: (String, Envelope) -> Verdict
     ) {
         var backoff = Backoff(base: 0.1, cap: 5)
         while !shared.state.withLock({ $0.stopping }) {
@@ -250,7 +251,10 @@ final class RedisBusBridge: BusBackend {
                 backoff.reset()
                 while !shared.state.withLock({ $0.stopping }) {
                     guard let message = try subscriber.next(within: 0.5) else { continue }
-                    let verdict = Envelope(decoding: message.payload).map { deliver(message.channel, $0) } ?? .rejected
+                    // Our own messages come back too: recognised by their first bytes, not parsed.
+                    let verdict: Verdict =
+                        message.payload.starts(with: ownHead)
+                        ? .echo : Envelope(decoding: message.payload).map { deliver(message.channel, $0) } ?? .rejected
                     shared.state.withLock { s in
                         switch verdict {
                         case .relayed: s.counters.received += 1
