@@ -135,7 +135,8 @@ struct DaemonLifecycleTests {
               autostart: [keep, change, added]
             """)
         let diff = try h.call("daemon.reload_config")
-        #expect(diff == ["changed": ["change"], "added": ["added"], "removed": ["drop"]])
+        #expect(
+            diff == ["changed": ["change"], "added": ["added"], "removed": ["drop"], "infrastructure_changed": false])
         #expect(h.waitForState("added", "running"))
         #expect(waitUntil(5) { h.pid("change") != nil && h.pid("change") != change })
         #expect(h.pid("keep") == keep)

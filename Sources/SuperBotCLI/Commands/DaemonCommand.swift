@@ -19,10 +19,11 @@ struct DaemonCommand: CLICommand {
             session.show(try session.call("daemon.status"), Table.keyValues)
         case .reload:
             session.show(try session.call("daemon.reload_config")) { result in
-                ["changed", "added", "removed"].map { key in
+                (["changed", "added", "removed"].map { key in
                     let names = result[key]?.arrayValue?.compactMap(\.stringValue) ?? []
                     return "\(key): \(names.isEmpty ? "-" : names.joined(separator: ", "))"
-                }.joined(separator: "\n")
+                } + (result["infrastructure_changed"]?.boolValue == true ? ["infrastructure.yaml: applied"] : []))
+                .joined(separator: "\n")
             }
         case .stop:
             let client = try session.connect()
