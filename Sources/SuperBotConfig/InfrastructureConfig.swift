@@ -57,9 +57,6 @@ public struct InfrastructureConfig: Equatable, Sendable {
         try parse(try ConfigDocument.parse(text, file: file), file: file)
     }
 
-    /// Refused rather than silently run in memory until the cache's Redis backend exists.
-    static let notYet = "redis is not available for the cache in this build yet (the bus has it); use memory"
-
     static func parse(_ root: YAMLNode, file: String) throws -> InfrastructureConfig {
         let top = try MappingReader(root, file: file, path: "(top level)", allowed: ["infrastructure"])
         guard let node = top.value("infrastructure") else {
@@ -71,7 +68,6 @@ public struct InfrastructureConfig: Equatable, Sendable {
         c.file = file
         let cache = try i.child("cache", allowed: ["backend", "max_entries", "max_mb", "default_ttl"])
         c.cache.backend = Backend(rawValue: try cache.oneOf("backend", ["memory", "redis"], default: "memory"))!
-        if c.cache.backend == .redis { throw cache.error("backend", notYet) }
         c.cache.maxEntries = try cache.int("max_entries", default: c.cache.maxEntries, range: 1...100_000_000)
         c.cache.maxBytes = try cache.int("max_mb", default: 64, range: 1...65_536) << 20
         c.cache.defaultTTL = try cache.seconds("default_ttl", default: c.cache.defaultTTL, minimum: 0.001)

@@ -19,8 +19,11 @@ public final class Daemon {
     var config: DaemonConfig
     /// `infrastructure.yaml`: the cache's bounds and the backends.
     var infrastructure: InfrastructureConfig
-    /// The cache modules share (`cache.*`).
+    /// The cache modules share (`cache.*`); with the Redis backend, the copy served while Redis is down.
     var cache: CacheStore
+    /// The cache's Redis side, when `infrastructure.cache.backend` is `redis`.
+    var cacheRemote: RedisCacheRemote?
+    var cacheRedis = CacheRedisFigures()
     let configPath: String
     let runDirectory: String
     /// Marks every module process as this run directory's (`ProcessMarker`), kept in `run-id`.
@@ -103,6 +106,12 @@ public final class Daemon {
         state = StateStore(path: runDirectory + "/state.json")
         graph = DependencyGraph(config.modules)
         server = ControlServer(context: self, loop: loop, logger: logger, ipc: config.ipc, socketPath: socketPath)
+        if infrastructure.cache.backend == .redis {
+            cacheRemote = try RedisCacheRemote(
+                url: infrastructure.redisURL, timeout: infrastructure.redis.timeout,
+                prefix: infrastructure.redis.prefix,
+                loop: loop)
+        }
         if infrastructure.bus == .redis {
             let bridge = try RedisBusBridge(
                 server: server, loop: loop, url: infrastructure.redisURL, prefix: infrastructure.redis.prefix,

@@ -129,7 +129,6 @@ final class RedisBusBridge: BusBackend {
     }
 
     var counters: Counters { shared.state.withLock { $0.counters } }
-    var isUp: Bool { shared.state.withLock { $0.up } }
 
     /// Starts the publishing and the subscribed thread.
     func start() {

@@ -34,7 +34,6 @@ import Testing
             "  connection_pool: {min_connections: 20, max_connections: 10}\n", "infrastructure.yaml:2:",
             "must not exceed"
         ),
-        ("  cache: {backend: redis}\n", "infrastructure.yaml:2:", "not available for the cache"),
         ("  redis: {url: \"redis://h:99999\"}\n", "infrastructure.yaml:2:", "the port must be"),
     ])
     func errorsNameTheLineAndSuggest(body: String, at: String, message: String) {
