@@ -20,4 +20,5 @@ extension ExchangeClient.Settings {
         orderBookTTL = config.orderBookTTL
         klinesTTL = config.klinesTTL
     }
+
 }

@@ -11,8 +11,17 @@ extension ExchangeClient {
 
     func cached(_ key: String, kind: String, ttl: Double, _ fetch: () async throws -> JSON) async throws -> JSON {
         if let hit = cache.get(key, kind: kind) { return hit }
+        // The account is this client's own; market data is the same for everyone on this exchange.
+        let shared = kind == "account" ? nil : sharedCache
+        let sharedKey = "exchange:\(settings.baseURL):\(key)"
+        if let shared, let hit = await shared.get(sharedKey) {
+            counters.withLock { $0.sharedHits += 1 }
+            cache.set(key, hit, ttl: ttl)
+            return hit
+        }
         let value = try await fetch()
         cache.set(key, value, ttl: ttl)
+        if let shared { await shared.set(sharedKey, value, ttl: ttl) }
         return value
     }
 

@@ -36,17 +36,22 @@ public final class ExchangeClient: ExchangeAPI {
         public var retries = 0
         public var failures = 0
         public var duplicateOrdersResolved = 0
+        /// Market data answered by the shared cache instead of the exchange.
+        public var sharedHits = 0
     }
 
     public let settings: Settings
     public let pool: HTTPConnectionPool
     public let budget = WeightBudget()
     public let cache = ResponseCache()
+    /// Market data (tickers, books, klines, exchange info) also goes through this, when set.
+    public let sharedCache: (any SharedCache)?
     let counters = Mutex(Counters())
     private let rules = Mutex<[String: SymbolRules]>([:])
 
-    public init(_ settings: Settings) throws {
+    public init(_ settings: Settings, sharedCache: (any SharedCache)? = nil) throws {
         self.settings = settings
+        self.sharedCache = sharedCache
         guard let (host, port) = ExchangeClient.hostAndPort(settings.baseURL) else {
             throw ExchangeError.transport(
                 "base_url '\(settings.baseURL)' must look like http://127.0.0.1:8081", requestSent: false)

@@ -69,8 +69,8 @@ extension TradingConfig {
         let pool = try e.child(
             "pool", allowed: ["min_connections", "max_connections", "connection_timeout", "idle_timeout"])
         let retry = try e.child("retry", allowed: ["max_attempts", "base_delay", "max_delay"])
-        let cache = try e.child("cache", allowed: ["ticker", "order_book", "klines"])
-        let exchange = Exchange(
+        let cache = try e.child("cache", allowed: ["ticker", "order_book", "klines", "shared"])
+        var exchange = Exchange(
             baseURL: baseURL, apiKey: try e.optionalString("api_key"),
             timeout: try e.seconds("timeout", default: 5, minimum: 0.01),
             minConnections: try pool.int("min_connections", default: 2, range: 0...1000),
@@ -83,6 +83,7 @@ extension TradingConfig {
             tickerTTL: try cache.seconds("ticker", default: 5),
             orderBookTTL: try cache.seconds("order_book", default: 1),
             klinesTTL: try cache.seconds("klines", default: 1))
+        exchange.sharedCache = try cache.bool("shared", default: false)
         if exchange.minConnections > exchange.maxConnections {
             throw pool.error(
                 "min_connections", "(\(exchange.minConnections)) is above max_connections (\(exchange.maxConnections))")

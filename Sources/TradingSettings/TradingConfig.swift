@@ -132,6 +132,9 @@ public struct TradingConfig: Equatable, Sendable {
         public var tickerTTL: Double
         public var orderBookTTL: Double
         public var klinesTTL: Double
+        /// `cache.shared`: market data through the daemon's shared cache as well, so modules
+        /// fetch once between them.
+        public var sharedCache = false
     }
 
     public struct Market: Equatable, Sendable {

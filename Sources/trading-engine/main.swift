@@ -42,10 +42,20 @@ struct BusPublisher: EventPublisher {
     func publish(_ topic: String, _ data: JSON) { runtime.publish(topic, data) }
 }
 
-let client: ExchangeClient
-do { client = try ExchangeClient(ExchangeClient.Settings(config.exchange)) } catch { fail("\(error)") }
+/// `exchange.cache.shared`: market data through the daemon's cache, shared with other modules.
+struct DaemonCache: SharedCache {
+    let runtime: ModuleRuntime
+    func get(_ key: String) async -> JSON? { try? await runtime.cacheGet(key) }
+    func set(_ key: String, _ value: JSON, ttl: Double) async { try? await runtime.cacheSet(key, value, ttl: ttl) }
+}
 
 let runtime = ModuleRuntime()
+let client: ExchangeClient
+do {
+    client = try ExchangeClient(
+        ExchangeClient.Settings(config.exchange),
+        sharedCache: config.exchange.sharedCache ? DaemonCache(runtime: runtime) : nil)
+} catch { fail("\(error)") }
 let logDirectory = Environment.get("SUPERBOT_LOG_DIR") ?? "logs"
 let manager = EngineManager(
     config: config, exchange: client, logDirectory: logDirectory, events: BusPublisher(runtime: runtime))
