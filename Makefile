@@ -66,6 +66,7 @@ bench: build
 	bash Tests/bench/watchdog-bench.sh
 	bash Tests/bench/bus-bench.sh
 	bash Tests/bench/bridge-bench.sh
+	bash Tests/bench/cache-bench.sh
 	bash Tests/bench/trading-bench.sh
 	bash Tests/bench/backtest-bench.sh
 	bash Tests/bench/schedule-bench.sh
