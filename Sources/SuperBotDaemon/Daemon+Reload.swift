@@ -73,6 +73,22 @@ extension Daemon {
             cache = CacheStore(
                 maxEntries: newInfrastructure.cache.maxEntries, maxBytes: newInfrastructure.cache.maxBytes)
         }
+        if newInfrastructure.bus != infrastructure.bus
+            || newInfrastructure.redis != infrastructure.redis
+                && newInfrastructure.bus == .redis
+        {
+            logger.warning("infrastructure.bus and the bus's redis settings take effect when the daemon restarts")
+        }
+        if newInfrastructure.cache.backend != infrastructure.cache.backend
+            || newInfrastructure.redis != infrastructure.redis
+        {
+            cacheRemote =
+                newInfrastructure.cache.backend == .redis
+                ? try? RedisCacheRemote(
+                    url: newInfrastructure.redisURL, timeout: newInfrastructure.redis.timeout,
+                    prefix: newInfrastructure.redis.prefix, loop: loop) : nil
+            cacheRedis = CacheRedisFigures()
+        }
         infrastructure = newInfrastructure
         let result: JSON = [
             "changed": .array(changed.sorted().map { .string($0) }),

@@ -128,6 +128,31 @@ import Testing
         #expect(bridge(a)["reconnects"]?.intValue ?? 0 >= 1)
     }
 
+    @Test func aRedisThatRefusesTheLoginIsAnOutageWithItsReason() throws {
+        guard RedisServer.isInstalled else { return }
+        let redis = try RedisServer(password: "right")
+        let h = try Harness("daemon:\n  modules: {}\n")
+        defer { h.cleanup() }
+        try FileSystem.writeAtomically(
+            h.dir + "/config/infrastructure.yaml",
+            Array(
+                "infrastructure:\n  bus: {backend: redis}\n  redis: {url: \"\(redis.unixURL)?password=wrong\"}\n".utf8))
+        try h.startDaemon()
+        #expect(
+            waitUntil(10) {
+                let b = bridge(h)
+                return b["state"]?.stringValue == "down" && (b["last_error"]?.stringValue ?? "").contains("WRONGPASS")
+            }, "\(bridge(h).serialized())")
+        // Local delivery does not care.
+        let local = try Listener(h, ["a.b"])
+        try publish(h, "a.b", 1)
+        #expect(
+            waitUntil(5) {
+                local.drain()
+                return local.messages.count == 1
+            })
+    }
+
     @Test func garbageOnTheChannelsIsRejectedNotRelayed() throws {
         guard RedisServer.isInstalled else { return }
         let redis = try RedisServer()

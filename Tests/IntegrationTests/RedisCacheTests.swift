@@ -37,6 +37,12 @@ import Testing
         #expect((onB["ttl"]?.doubleValue ?? 0) > 25)
         #expect(try other.call("cache.get", ["key": "ticker:BTCUSDT"])["hit"]?.boolValue == false, "another prefix")
 
+        // A TTL holds in Redis too: gone for both once it passes.
+        _ = try a.call("cache.set", ["key": "short", "value": 1, "ttl": 0.3])
+        #expect(waitUntil(5) { (try? b.call("cache.get", ["key": "short"]))?["hit"]?.boolValue == true })
+        #expect(waitUntil(5) { (try? b.call("cache.get", ["key": "short"]))?["hit"]?.boolValue == false })
+        #expect(try a.call("cache.get", ["key": "short"])["source"]?.stringValue == "redis")
+
         _ = try b.call("cache.set", ["key": "book:ETHUSDT", "value": "b's", "ttl": 30])
         #expect(
             waitUntil(5) {
@@ -77,5 +83,21 @@ import Testing
             recovered = alerts.readJSON()?["params"]?["data"]?["state"]?.stringValue == "up"
         }
         #expect(recovered)
+    }
+
+    @Test func aReloadSwitchesTheBackend() throws {
+        guard RedisServer.isInstalled else { return }
+        let redis = try RedisServer()
+        let h = try Harness("daemon:\n  modules: {}\n")
+        defer { h.cleanup() }
+        try h.startDaemon()
+        #expect(try h.call("cache.stats")["backend"]?.stringValue == "memory")
+        try FileSystem.writeAtomically(
+            h.dir + "/config/infrastructure.yaml",
+            Array("infrastructure:\n  cache: {backend: redis}\n  redis: {url: \"\(redis.unixURL)\"}\n".utf8))
+        _ = try h.call("daemon.reload_config")
+        _ = try h.call("cache.set", ["key": "k", "value": 1])
+        #expect(try h.call("cache.get", ["key": "k"])["source"]?.stringValue == "redis")
+        #expect(try h.call("cache.stats")["redis"]?["state"]?.stringValue == "up")
     }
 }
