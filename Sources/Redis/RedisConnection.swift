@@ -15,9 +15,11 @@ public final class RedisConnection {
         self.url = url
         do {
             switch url.endpoint {
-            case .tcp(let host, let port): fd = try Socket.connectTCP(host: host, port: port)
+            case .tcp(let host, let port): fd = try RedisConnection.connectTCP(host, port, timeout: timeout)
             case .unix(let path): fd = try Socket.connectUnix(path: path)
             }
+        } catch let error as RedisError {
+            throw error
         } catch {
             throw .connection("\(url): \(error)")
         }
@@ -33,6 +35,25 @@ public final class RedisConnection {
     }
 
     deinit { close(fd) }
+
+    /// A TCP connect that gives up after `timeout` (a host that never answers would otherwise
+    /// hold the caller for the kernel's minutes), then blocking again for the commands.
+    static func connectTCP(_ host: String, _ port: UInt16, timeout: Double) throws -> Int32 {
+        let fd = try Socket.connectTCP(host: host, port: port, nonBlocking: true)
+        var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        var ready: Int32
+        repeat { ready = poll(&p, 1, Int32(max(1, timeout * 1000))) } while ready < 0 && errno == EINTR
+        let error = ready > 0 ? Socket.pendingError(fd) : 0
+        guard ready > 0, error == 0 else {
+            close(fd)
+            throw RedisError.connection(
+                ready == 0
+                    ? "\(host):\(port): no answer within \(timeout) s"
+                    : "\(host):\(port): \(String(cString: strerror(error)))")
+        }
+        Socket.setNonBlocking(fd, false)
+        return fd
+    }
 
     private func handshake() throws(RedisError) {
         var hello = ["HELLO", "3"]

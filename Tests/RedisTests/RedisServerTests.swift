@@ -104,6 +104,23 @@ import Testing
         #expect(client.status.connected && client.status.reconnects == 1)
     }
 
+    @Test func aHostThatNeverAnswersTimesOutInsteadOfHanging() throws {
+        // A listener that never accepts, with its backlog full: the next SYN gets no answer.
+        let listener = try Socket.listenTCP(host: "127.0.0.1", port: 0, backlog: 0)
+        defer { close(listener) }
+        let port = Socket.localPort(listener)
+        var filler: [Int32] = []
+        defer { for fd in filler { close(fd) } }
+        for _ in 0..<8 {
+            if let fd = try? Socket.connectTCP(host: "127.0.0.1", port: port, nonBlocking: true) { filler.append(fd) }
+        }
+        let start = Clock.monotonic()
+        #expect(throws: RedisError.self) {
+            _ = try RedisConnection(RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port)), timeout: 0.3)
+        }
+        #expect(Clock.monotonic() - start < 3, "gave up near the timeout, not after the kernel's retries")
+    }
+
     @Test func aServerThatAnswersGarbageIsAProtocolErrorNotACrash() throws {
         let dir = temporaryDirectory("garbage")
         defer { removeTree(dir) }
