@@ -134,7 +134,7 @@ let package = Package(
             dependencies: [
                 "Backtest", "MarketData", "Trading", "TradingSettings", "SuperBotTesting", "SystemKit", "JSON",
             ],
-            exclude: ["backtesting_oracle.py"], swiftSettings: strict),
+            exclude: ["backtesting_oracle.py", "sma_cross.py"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

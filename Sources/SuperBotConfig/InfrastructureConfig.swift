@@ -18,7 +18,7 @@ public struct InfrastructureConfig: Equatable, Sendable {
     }
 
     public struct Redis: Equatable, Sendable {
-        public var url = "redis://127.0.0.1:6379/0"
+        public var url = RedisURL(endpoint: .tcp(host: "127.0.0.1", port: 6379))
         /// Key and channel prefix in Redis, one per deployment: daemons with the same prefix share.
         public var prefix = "superbot:"
         /// Seconds to wait for a reply before the server counts as down.
@@ -39,11 +39,6 @@ public struct InfrastructureConfig: Equatable, Sendable {
     public var connectionPool = ConnectionPool()
 
     public init() {}
-
-    /// `redis.url`, checked when the file was read.
-    public var redisURL: RedisURL {
-        (try? RedisURL(parsing: redis.url)) ?? RedisURL(endpoint: .tcp(host: "127.0.0.1", port: 6379))
-    }
 
     /// `infrastructure.yaml` in `directory`; the defaults when there is none.
     public static func load(directory: String) throws -> InfrastructureConfig {
@@ -75,8 +70,9 @@ public struct InfrastructureConfig: Equatable, Sendable {
         c.bus = Backend(rawValue: try bus.oneOf("backend", ["memory", "redis"], default: "memory"))!
         let redis = try i.child("redis", allowed: ["url", "timeout", "prefix"])
         c.redis.prefix = try redis.string("prefix", default: c.redis.prefix)
-        c.redis.url = try redis.string("url", default: c.redis.url)
-        do { _ = try RedisURL(parsing: c.redis.url) } catch { throw redis.error("url", error.description) }
+        if let url = try redis.optionalString("url") {
+            do { c.redis.url = try RedisURL(parsing: url) } catch { throw redis.error("url", error.description) }
+        }
         c.redis.timeout = try redis.seconds("timeout", default: c.redis.timeout, minimum: 0.01)
         let pool = try i.child(
             "connection_pool", allowed: ["min_connections", "max_connections", "connection_timeout", "idle_timeout"])

@@ -85,7 +85,7 @@ extension Daemon {
             cacheRemote =
                 newInfrastructure.cache.backend == .redis
                 ? try? RedisCacheRemote(
-                    url: newInfrastructure.redisURL, timeout: newInfrastructure.redis.timeout,
+                    url: newInfrastructure.redis.url, timeout: newInfrastructure.redis.timeout,
                     prefix: newInfrastructure.redis.prefix, loop: loop) : nil
             cacheRedis = CacheRedisFigures()
         }

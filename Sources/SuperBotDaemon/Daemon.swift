@@ -108,13 +108,13 @@ public final class Daemon {
         server = ControlServer(context: self, loop: loop, logger: logger, ipc: config.ipc, socketPath: socketPath)
         if infrastructure.cache.backend == .redis {
             cacheRemote = try RedisCacheRemote(
-                url: infrastructure.redisURL, timeout: infrastructure.redis.timeout,
+                url: infrastructure.redis.url, timeout: infrastructure.redis.timeout,
                 prefix: infrastructure.redis.prefix,
                 loop: loop)
         }
         if infrastructure.bus == .redis {
             let bridge = try RedisBusBridge(
-                server: server, loop: loop, url: infrastructure.redisURL, prefix: infrastructure.redis.prefix,
+                server: server, loop: loop, url: infrastructure.redis.url, prefix: infrastructure.redis.prefix,
                 origin: "\(getpid())-\(runID.prefix(8))-\(UInt32.random(in: 0...UInt32.max))")
             self.bridge = bridge
             bus = BusRelay(backend: bridge)

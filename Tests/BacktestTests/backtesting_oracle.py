@@ -5,36 +5,22 @@ usage: backtesting_oracle.py FAST SLOW CASH COMMISSION [finalize]
 """
 import json
 import math
+import os
 import sys
 import warnings
 
 import pandas as pd
-from backtesting import Backtest, Strategy
-from backtesting.lib import crossover
-from backtesting.test import GOOG, SMA
+from backtesting import Backtest
+from backtesting.test import GOOG
 
 import backtesting.test
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sma_cross import SmaCross  # noqa: E402
 
 fast, slow = int(sys.argv[1]), int(sys.argv[2])
 cash, commission = float(sys.argv[3]), float(sys.argv[4])
 finalize = len(sys.argv) > 5 and sys.argv[5] == "finalize"
-
-
-class SmaCross(Strategy):
-    n1 = fast
-    n2 = slow
-
-    def init(self):
-        self.sma1 = self.I(SMA, self.data.Close, self.n1)
-        self.sma2 = self.I(SMA, self.data.Close, self.n2)
-
-    def next(self):
-        if crossover(self.sma1, self.sma2):
-            self.position.close()
-            self.buy()
-        elif crossover(self.sma2, self.sma1):
-            self.position.close()
-            self.sell()
 
 
 def plain(v):
@@ -50,7 +36,8 @@ def plain(v):
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    stats = Backtest(GOOG, SmaCross, cash=cash, commission=commission, finalize_trades=finalize).run()
+    stats = Backtest(GOOG, SmaCross, cash=cash, commission=commission, finalize_trades=finalize).run(
+        fast=fast, slow=slow)
 trades = stats["_trades"]
 print(json.dumps({
     "csv": backtesting.test.__path__[0] + "/GOOG.csv",

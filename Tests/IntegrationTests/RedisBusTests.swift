@@ -33,14 +33,7 @@ import Testing
     }
 
     func daemon(_ redis: RedisServer) throws -> Harness {
-        let h = try Harness("daemon:\n  modules: {}\n")
-        try FileSystem.writeAtomically(
-            h.dir + "/config/infrastructure.yaml",
-            Array(
-                "infrastructure:\n  bus: {backend: redis}\n  redis: {url: \"\(redis.unixURL)\", prefix: \"t:\"}\n".utf8)
-        )
-        try h.startDaemon()
-        return h
+        try redisDaemon(redis, "bus: {backend: redis}\n  redis: {url: \"\(redis.unixURL)\", prefix: \"t:\"}")
     }
 
     func bridge(_ h: Harness) -> JSON { (try? h.call("monitoring.metrics"))?["bus.bridge"] ?? .null }
@@ -131,13 +124,8 @@ import Testing
     @Test func aRedisThatRefusesTheLoginIsAnOutageWithItsReason() throws {
         guard RedisServer.isInstalled else { return }
         let redis = try RedisServer(password: "right")
-        let h = try Harness("daemon:\n  modules: {}\n")
+        let h = try redisDaemon(redis, "bus: {backend: redis}\n  redis: {url: \"\(redis.unixURL)?password=wrong\"}")
         defer { h.cleanup() }
-        try FileSystem.writeAtomically(
-            h.dir + "/config/infrastructure.yaml",
-            Array(
-                "infrastructure:\n  bus: {backend: redis}\n  redis: {url: \"\(redis.unixURL)?password=wrong\"}\n".utf8))
-        try h.startDaemon()
         #expect(
             waitUntil(10) {
                 let b = bridge(h)
@@ -177,6 +165,14 @@ import Testing
         #expect(onB.messages.map { $0["topic"]?.stringValue } == ["ok.topic"])
         #expect(waitUntil(5) { bridge(b)["rejected"]?.intValue == 4 })
     }
+}
+
+/// A daemon with no modules and `infrastructure:` set to `body` (its lines after the key), started.
+func redisDaemon(_ redis: RedisServer, _ body: String) throws -> Harness {
+    let h = try Harness("daemon:\n  modules: {}\n")
+    try FileSystem.writeAtomically(h.dir + "/config/infrastructure.yaml", Array("infrastructure:\n  \(body)\n".utf8))
+    try h.startDaemon()
+    return h
 }
 
 /// Publishes straight to Redis with redis-cli's protocol, as another program on the host would.

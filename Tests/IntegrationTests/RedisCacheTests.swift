@@ -6,14 +6,7 @@ import Testing
 /// Two daemons sharing one cache through one real redis-server, and what happens when it dies.
 @Suite(.serialized) struct RedisCacheTests {
     func daemon(_ redis: RedisServer, prefix: String = "c:") throws -> Harness {
-        let h = try Harness("daemon:\n  modules: {}\n")
-        try FileSystem.writeAtomically(
-            h.dir + "/config/infrastructure.yaml",
-            Array(
-                "infrastructure:\n  cache: {backend: redis}\n  redis: {url: \"\(redis.unixURL)\", prefix: \"\(prefix)\"}\n"
-                    .utf8))
-        try h.startDaemon()
-        return h
+        try redisDaemon(redis, "cache: {backend: redis}\n  redis: {url: \"\(redis.unixURL)\", prefix: \"\(prefix)\"}")
     }
 
     @Test func twoDaemonsShareOneCacheAndTheMemoryCopyCoversAnOutage() throws {

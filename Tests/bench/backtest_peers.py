@@ -4,6 +4,7 @@ timed in-process on the same CSV and strategy as our backtester. Prints one JSON
 usage: backtest_peers.py run CSV REPEATS | optimize CSV FAST_FROM FAST_TO SLOW_FROM SLOW_TO SLOW_STEP | vectorbt CSV FAST_FROM FAST_TO SLOW_FROM SLOW_TO SLOW_STEP
 """
 import json
+import os
 import statistics
 import sys
 import time
@@ -27,27 +28,11 @@ def load(path):
 mode, path = sys.argv[1], sys.argv[2]
 
 if mode in ("run", "optimize"):
-    from backtesting import Backtest, Strategy
-    from backtesting.lib import crossover
-    from backtesting.test import SMA
+    from backtesting import Backtest
 
-    # At module level, so optimize's worker processes can unpickle it.
-    class SmaCross(Strategy):
-        fast = 10
-        slow = 20
-
-        def init(self):
-            self.sma1 = self.I(SMA, self.data.Close, self.fast)
-            self.sma2 = self.I(SMA, self.data.Close, self.slow)
-
-        def next(self):
-            if crossover(self.sma1, self.sma2):
-                self.position.close()
-                self.buy()
-            elif crossover(self.sma2, self.sma1):
-                self.position.close()
-                self.sell()
-
+    # The parity test's strategy, from a module, so optimize's worker processes can unpickle it.
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "BacktestTests"))
+    from sma_cross import SmaCross  # noqa: E402
 
 data = load(path)
 if mode == "run":
