@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "trading-engine", targets: ["trading-engine"]),
         .executable(name: "superbot-log", targets: ["superbot-log"]),
         .executable(name: "backtest", targets: ["backtest"]),
+        .executable(name: "webui", targets: ["webui"]),
     ],
     targets: [
         // Syscalls and _GNU_SOURCE constants that the Glibc module does not expose.
@@ -89,6 +90,11 @@ let package = Package(
                 "Backtest", "ExchangeConnector", "JSON", "SuperBotModule", "TradingSettings", "SystemKit",
             ],
             swiftSettings: strict),
+        // The dashboard and HTTP API: a snapshot kept current from the daemon, SSE, Prometheus text.
+        .target(
+            name: "WebUI", dependencies: ["HTTP", "JSON", "RPC", "SuperBotModule", "SystemKit"], swiftSettings: strict),
+        .executableTarget(
+            name: "webui", dependencies: ["WebUI", "SuperBotModule", "SystemKit"], swiftSettings: strict),
         .executableTarget(
             name: "exchange-sim", dependencies: ["ExchangeSim", "SystemKit"], swiftSettings: strict),
         .executableTarget(name: "superbot", dependencies: ["SuperBotDaemon"], swiftSettings: strict),
@@ -141,8 +147,11 @@ let package = Package(
                 "SystemKit", "JSON", "RPC", "HTTP", "SuperBotTesting", "ExchangeModel", "ExchangeConnector", "Trading",
                 "TradingSettings", "superbot",
                 "superbot-cli", "superbot-fixture", "superbot-fixture-module", "superbot-fuzz",
-                "exchange-sim", "trading-engine", "superbot-log", "ModuleLog", "backtest",
+                "exchange-sim", "trading-engine", "superbot-log", "ModuleLog", "backtest", "webui",
             ],
+            exclude: ["prometheus_parse.py"], swiftSettings: strict),
+        .testTarget(
+            name: "WebUITests", dependencies: ["WebUI", "HTTP", "JSON", "SuperBotTesting", "SystemKit"],
             swiftSettings: strict),
     ]
 )

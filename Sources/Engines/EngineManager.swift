@@ -197,7 +197,8 @@ public actor EngineManager {
             "uptime": i.startedAt.map { JSON(((now - $0) * 10).rounded() / 10) } ?? .null,
             "error_count": JSON(i.errorCount), "last_error": JSON(i.lastError), "restart_count": JSON(i.restarts),
             "restarts_last_hour": JSON(policies[engine.symbol]?.recentRestarts(now: now) ?? 0),
-            "cycles": JSON(i.cycles), "cycle_ms_p50": percentile(0.5), "cycle_ms_p99": percentile(0.99),
+            "cycles": JSON(i.cycles), "cycle_seconds_total": JSON((i.cycleSeconds * 1e6).rounded() / 1e6),
+            "cycle_ms_p50": percentile(0.5), "cycle_ms_p99": percentile(0.99),
             "signal": .string(i.signal), "pending_order": JSON(i.pendingOrder),
             "position": JSON(i.ledger.position), "average_price": JSON(i.ledger.averagePrice),
             "last_price": JSON(i.ledger.lastPrice),
@@ -249,6 +250,16 @@ public actor EngineManager {
                     "equity": JSON(l.equity), "trade_count": JSON(l.tradeCount), "stale": JSON(e.info.stale),
                 ]
             })
+    }
+
+    /// Closed round trips from the journals on disk (one symbol or all), newest first.
+    public func closedTrades(_ symbol: String?) throws -> [ClosedTrade] {
+        let list = try symbol.map { [try named($0)] } ?? config.symbols.compactMap { engines[$0] }
+        return list.flatMap { e in
+            ClosedTrade.pair(
+                TradeJournal.snapshot(path: "\(config.dataDirectory)/trades/\(e.symbol).jsonl"), symbol: e.symbol,
+                baseAsset: e.settings.baseAsset)
+        }.sorted { ($0.closeTime, $0.symbol) > ($1.closeTime, $1.symbol) }
     }
 
     public func orders(_ symbol: String?) throws -> JSON {

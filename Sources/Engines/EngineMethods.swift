@@ -23,6 +23,8 @@ public enum EngineMethods {
                 { params in try await mapped { try await manager.orders(try symbol(params, required: false)) } }
             ),
             ("trading.balance", { _ in await balance(manager, client) }),
+            ("trading.trades", { params in try await mapped { try await trades(manager, params) } }),
+
             (
                 "trading.reconcile",
                 { params in
@@ -85,17 +87,39 @@ public enum EngineMethods {
         }
     }
 
+    /// `{symbol, limit, offset}` (all optional; `limit` 0 = all): closed trades, newest first.
+    static func trades(_ manager: EngineManager, _ params: JSON?) async throws -> JSON {
+        func count(_ key: String, _ fallback: Int) throws -> Int {
+            guard let value = params?[key] else { return fallback }
+            guard let n = value.intValue, n >= 0 else {
+                throw RPCError.invalidParams("'\(key)' must be an integer ≥ 0")
+            }
+            return n
+        }
+        let limit = try count("limit", 0)
+        let offset = try count("offset", 0)
+        let all = try await manager.closedTrades(try symbol(params, required: false))
+        let page = all.dropFirst(offset).prefix(limit == 0 ? Int.max : limit)
+        return [
+            "total": JSON(all.count), "offset": JSON(offset), "limit": JSON(limit),
+            "trades": .array(page.map(\.json)),
+        ]
+    }
+
     static func balance(_ manager: EngineManager, _ client: ExchangeClient) async -> JSON {
         var out = await manager.balance().objectValue ?? [:]
         if let balances = try? await client.balances() {
             out["exchange"] = .object(balances.mapValues { ["free": JSON($0.free), "locked": JSON($0.locked)] })
         }
         let pool = client.pool.stats
-        let cache = client.cache.stats.mapValues { JSON($0.hitRate) }
+        let stats = client.cache.stats
+        let cache = stats.mapValues { JSON($0.hitRate) }
         out["connector"] = [
             "requests": JSON(client.counterValues.requests), "retries": JSON(client.counterValues.retries),
             "connections_open": JSON(pool.open), "connections_reused": JSON(pool.reused),
             "cache_hit_rate": .object(cache),
+            "cache_hits": .object(stats.mapValues { JSON($0.hits) }),
+            "cache_misses": .object(stats.mapValues { JSON($0.misses) }),
         ]
         return .object(out)
     }

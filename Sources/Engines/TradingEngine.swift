@@ -42,6 +42,8 @@ public final class TradingEngine: Sendable {
         public var signal: String = "hold"
         public var pendingOrder: String?
         public var latencies: [Double] = []
+        /// Seconds spent in all cycles so far (a Prometheus summary's `_sum`).
+        public var cycleSeconds = 0.0
         public var recentOrders: [JSON] = []
         public var generation = 0
     }
@@ -284,6 +286,7 @@ public final class TradingEngine: Sendable {
             s.cycles += 1
             s.consecutiveErrors = 0
             s.latencies.append(elapsed)
+            s.cycleSeconds += elapsed
             if s.latencies.count > 512 { s.latencies.removeFirst(s.latencies.count - 512) }
             if let reconciliation = report.reconciliation { s.reconciliation = reconciliation }
             if let order = report.order {

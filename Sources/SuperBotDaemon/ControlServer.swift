@@ -308,20 +308,11 @@ final class ControlServer {
         guard let token = request.params?["token"]?.stringValue ?? request.params?.arrayValue?.first?.stringValue else {
             return .failure(.invalidParams("auth.login needs {\"token\": \"…\"}"))
         }
-        guard ControlServer.constantTimeEqual(Array(token.utf8), Array(expected.utf8)) else {
+        guard ConstantTime.equal(Array(token.utf8), Array(expected.utf8)) else {
             return .failure(.unauthorized("invalid token"))
         }
         connection.authenticated = true
         return .success(["authenticated": true])
-    }
-
-    /// Compares without an early exit, so timing does not reveal how much of a guess was right.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var diff = UInt8(truncatingIfNeeded: a.count ^ b.count)
-        for i in 0..<max(a.count, b.count) {
-            diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
-        }
-        return diff == 0
     }
 
     func closeConnection(_ connection: Connection) {

@@ -78,6 +78,7 @@ extension Daemon {
             perModule[runner.name] = [
                 "pid": JSON(runner.pid!), "cpu_percent": JSON((r.cpuPercent * 10).rounded() / 10),
                 "rss_bytes": JSON(r.rssBytes),
+                "cpu_seconds": JSON((r.cpuSeconds * 100).rounded() / 100),
                 "threads": JSON(r.threads), "open_files": JSON(r.openFiles), "children": JSON(r.children),
                 "process_state": JSON(r.processState),
             ]

@@ -58,6 +58,7 @@ extension ModuleRunner {
         var live = resources
         live.processState = String(stat.state)
         live.openFiles = ProcStat.openFileCount(pid)
+        live.cpuSeconds = Double(stat.cpuTicks) / Double(ProcStat.clockTicks)
         if cpuSample == nil {
             live.rssBytes = stat.rssBytes
             live.threads = stat.threads
@@ -81,4 +82,6 @@ struct ModuleResources {
     var openFiles = 0
     var children = 0
     var processState: String?
+    /// CPU time of the module's main process (read live, for a Prometheus counter).
+    var cpuSeconds = 0.0
 }

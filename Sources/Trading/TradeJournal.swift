@@ -160,6 +160,17 @@ public final class TradeJournal: Journal {
         return entries
     }
 
+    /// The complete entries of a journal another process is writing: nothing is truncated (its
+    /// last line may be in the middle of a write) and an unreadable line is skipped, not fatal.
+    public static func snapshot(path: String) -> [JournalEntry] {
+        guard let bytes = try? FileSystem.readFile(path) else { return [] }
+        var entries: [JournalEntry] = []
+        JSONLines.forEach(in: bytes) { _, line in
+            if let json = try? JSON.parse(line), let entry = JournalEntry(json: json) { entries.append(entry) }
+        }
+        return entries
+    }
+
     public func append(_ entry: JournalEntry) throws {
         if fd < 0 {
             try FileSystem.makeDirectories(FileSystem.directoryName(path))
