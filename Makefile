@@ -12,11 +12,14 @@ run:
 test: test-deps
 	swift build --build-tests
 	swift test --skip-build --no-parallel
+	.build/test-venv/bin/python Tests/browser/dashboard_test.py --bin .build/debug --screenshot .build/dashboard.png
 	python3 Tests/chaos/chaos.py --bin .build/debug --seconds 60
 
 # What tests use besides the toolchain (PyPI, in .build/test-venv): croniter for the scheduler's
-# differential test, backtesting.py for the backtester's trade-by-trade comparison.
-test-deps: .build/test-venv/.croniter .build/test-venv/.backtesting
+# differential test, backtesting.py for the backtester's trade-by-trade comparison, prometheus-client
+# to parse /metrics and Selenium to drive Chromium (chromium and chromium-driver come from Debian,
+# installed by .ci/run) through the dashboard.
+test-deps: .build/test-venv/.croniter .build/test-venv/.backtesting .build/test-venv/.webui
 
 .build/test-venv/.croniter:
 	python3 -m venv .build/test-venv
@@ -25,6 +28,10 @@ test-deps: .build/test-venv/.croniter .build/test-venv/.backtesting
 
 .build/test-venv/.backtesting: .build/test-venv/.croniter
 	.build/test-venv/bin/pip install -q "backtesting==0.6.6"
+	touch $@
+
+.build/test-venv/.webui: .build/test-venv/.croniter
+	.build/test-venv/bin/pip install -q "prometheus-client==0.26.0" "selenium==4.51.0"
 	touch $@
 
 # Tests that drive libraries in-process (no daemon, no spawned binaries).
@@ -69,6 +76,7 @@ bench: build
 	bash Tests/bench/cache-bench.sh
 	bash Tests/bench/trading-bench.sh
 	bash Tests/bench/backtest-bench.sh
+	bash Tests/bench/webui-bench.sh
 	bash Tests/bench/schedule-bench.sh
 	bash Tests/bench/fault-matrix.sh
 

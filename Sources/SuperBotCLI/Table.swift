@@ -6,7 +6,7 @@ enum Table {
         var rows = [["NAME", "STATE", "PID", "UPTIME", "CPU", "RSS", "RESTARTS", "INFO"]]
         for m in modules {
             let state = m["state"]?.stringValue ?? "?"
-            let info = state == "running" ? "" : (m["reason"]?.stringValue ?? "")
+            let info = state == "running" ? (m["health"]?.stringValue ?? "") : (m["reason"]?.stringValue ?? "")
             rows.append([
                 m["name"]?.stringValue ?? "?", state, m["pid"]?.intValue.map(String.init) ?? "-",
                 m["uptime_seconds"]?.intValue.map(duration) ?? "-",

@@ -72,11 +72,13 @@ extension ModuleRunner {
         guard let check = spec.httpCheck, pid != nil else { return }
         let now = Clock.monotonic()
         switch result {
-        case .success:
+        case .success(let status):
             healthFailures = 0
+            lastHealth = "http \(check.path) ok (\(status))"
             if state == .starting { markHealthy(now: now) }
         case .failure(let failure):
             // While starting, failures only count once the start grace period is over.
+            lastHealth = "http \(check.path) failing: \(failure.description)"
             if state == .running || now - lifecycle.since >= spec.startSeconds {
                 healthFailures += 1
                 context.count(.healthCheckFailure)

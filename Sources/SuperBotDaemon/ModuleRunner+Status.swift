@@ -17,6 +17,7 @@ extension ModuleRunner {
             "reason": JSON(lifecycle.reason),
             "cpu_percent": pid == nil ? .null : JSON((res.cpuPercent * 10).rounded() / 10),
             "rss_bytes": pid == nil ? .null : JSON(res.rssBytes),
+            "health": pid == nil ? .null : JSON(lastHealth),
         ]
         if detailed {
             o["threads"] = JSON(res.threads)

@@ -18,6 +18,8 @@ final class ModuleRunner {
     var timer: EventLoop.TimerID?
     var healthTimer: EventLoop.TimerID?
     var healthFailures = 0
+    /// The last HTTP health check's outcome, for `status` (nil before the first).
+    var lastHealth: String?
     var probe: HealthProbe?
     /// Descendants seen at the last watchdog pass or stop, so ones that left the group die with the module.
     var knownTree: [ProcStat] = []
@@ -263,6 +265,7 @@ final class ModuleRunner {
             startedWall = Clock.wall()
             startTime = ProcStat.read(newPID)?.startTime ?? 0
             healthFailures = 0
+            lastHealth = nil
             knownTree = []
             stoppedStateReported = false
             let exe = ProcStat.executable(newPID) ?? request.executable

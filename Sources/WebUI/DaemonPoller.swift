@@ -76,10 +76,10 @@ public final class DaemonPoller: Sendable {
             state.update { $0.applyModuleEvent(topic, data: message.data) }
             kick()
         } else if topic.hasPrefix("price."), let symbol, let price = message.data["price"]?.doubleValue {
-            state.update { $0.recordPrice(symbol: symbol, ts: message.timestamp, price: price) }
+            state.updateCharts { $0.recordPrice(symbol: symbol, ts: message.timestamp, price: price) }
         } else if topic == "trade.executed", let symbol, let price = message.data["price"]?.doubleValue {
             let side = message.data["side"]?.stringValue ?? "?"
-            state.update { $0.recordTrade(symbol: symbol, ts: message.timestamp, price: price, side: side) }
+            state.updateCharts { $0.recordTrade(symbol: symbol, ts: message.timestamp, price: price, side: side) }
             kick(slow: true)
         }
         forward(message)
@@ -137,6 +137,11 @@ public final class DaemonPoller: Sendable {
             s.orders = results.7.value ?? s.orders
             if let balance = results.8?.value { s.balance = balance }
             if let trades = results.9?.value { s.trades = trades["trades"]?.arrayValue }
+        }
+        // The answers many clients poll, rendered here rather than on the HTTP loop.
+        state.warm("/engines/status") { s in
+            let (status, body) = s.enginesStatus()
+            return (status, body.serializedBytes())
         }
         if slow, results.8?.value == nil || results.9?.value == nil {
             schedule.withLock { $0.slowWanted = true }  // the trading module was not up yet: ask again next round

@@ -22,8 +22,10 @@ public struct WebSnapshot: Sendable {
     public var updated = 0.0
     public var tradingUpdated = 0.0
     public var charts: [String: SymbolChart] = [:]
-    /// Bumped on every change: rendered answers are cached per version.
+    /// Bumped on every change but the charts' (by `WebState.update`): rendered answers are cached per version.
     public var version = 0
+    /// Bumped when a chart gains a point: price updates do not re-render the engine table.
+    public var chartVersion = 0
 
     public init() {}
 
@@ -39,7 +41,6 @@ public struct WebSnapshot: Sendable {
         engine["healthy"] = .bool(status == "running" || status == "paused")
         list[i] = .object(engine)
         engines = list
-        version += 1
     }
 
     /// A module event (`module.started` …) moves the module's state before the next refresh.
@@ -55,17 +56,16 @@ public struct WebSnapshot: Sendable {
         if let reason = data["reason"] { module["reason"] = reason }
         list[i] = .object(module)
         modules = list
-        version += 1
     }
 
     public mutating func recordPrice(symbol: String, ts: Double, price: Double) {
         charts[symbol, default: SymbolChart()].add(price: price, at: ts)
-        version += 1
+        chartVersion += 1
     }
 
     public mutating func recordTrade(symbol: String, ts: Double, price: Double, side: String) {
         charts[symbol, default: SymbolChart()].add(marker: side, price: price, at: ts)
-        version += 1
+        chartVersion += 1
     }
 
     /// Equity points from a refresh of the engines.
@@ -76,6 +76,7 @@ public struct WebSnapshot: Sendable {
             }
             charts[symbol, default: SymbolChart()].add(equity: equity, at: ts)
         }
+        chartVersion += 1
     }
 }
 

@@ -99,17 +99,17 @@ public final class WebUIServer {
     }
 
     /// A GET answered from the snapshot, rendered once per snapshot version.
-    private func cached(_ render: @escaping (WebSnapshot, HTTPRequest, [String: String]) -> WebSnapshot.Answer) -> Route
-    {
+    private func cached(
+        chart: Bool = false, _ render: @escaping (WebSnapshot, HTTPRequest, [String: String]) -> WebSnapshot.Answer
+    ) -> Route {
         { [unowned self] request, parameters, writer in
-            let answer = state.answer(request.target) { s in
+            let answer = state.answer(request.target, chart: chart) { s in
                 let (status, body) = render(s, request, parameters)
                 return (status, body.serializedBytes())
             }
             var response = Self.json(answer.status, answer.body)
-            let updated = state.current.updated
-            if updated > 0 {
-                response.headers.set("X-Data-Age", String(format2(max(0, Clock.wall() - updated))))
+            if answer.updated > 0 {
+                response.headers.add("X-Data-Age", format2(max(0, Clock.wall() - answer.updated)))
             }
             writer.respond(response)
         }
@@ -192,8 +192,8 @@ public final class WebUIServer {
         router.get("/api/v1/orders", cached { s, r, _ in s.orderList(symbol: r.queryParameters["symbol"]) })
         router.get("/api/v1/balance", cached { s, _, _ in s.balanceAnswer() })
         router.get("/api/v1/profit", cached { s, _, _ in s.profit() })
-        router.get("/api/v1/charts", cached { s, _, _ in s.chart(nil) })
-        router.get("/api/v1/charts/{symbol}", cached { s, _, p in s.chart(p["symbol"]!) })
+        router.get("/api/v1/charts", cached(chart: true) { s, _, _ in s.chart(nil) })
+        router.get("/api/v1/charts/{symbol}", cached(chart: true) { s, _, p in s.chart(p["symbol"]!) })
         router.get(
             "/api/v1/trades",
             cached { s, r, _ in

@@ -67,6 +67,24 @@ struct WebUIAPITests {
 
     func host(_ s: System) -> String { "127.0.0.1:\(s.port)" }
 
+    /// A GET whose answer is read as it streams.
+    func stream(_ s: System, _ path: String, lastEventID: String? = nil) throws -> HTTPTestClient {
+        let client = try HTTPTestClient(port: s.port, timeout: 10)
+        let resume = lastEventID.map { "Last-Event-ID: \($0)\r\n" } ?? ""
+        try client.send("GET \(path) HTTP/1.1\r\nHost: \(host(s))\r\n\(resume)\r\n")
+        return client
+    }
+
+    /// Reads until `done` holds for all that arrived, or the deadline.
+    func read(_ client: HTTPTestClient, _ timeout: Double, until done: (String) -> Bool) -> (done: Bool, text: String) {
+        var text = ""
+        let ok = waitUntil(timeout) {
+            text += String(decoding: client.readSome(), as: UTF8.self)
+            return done(text)
+        }
+        return (ok, text)
+    }
+
     func json(_ s: System, _ method: String, _ path: String, token: String? = nil) throws -> (Int, JSON) {
         let r = try request(s, method, path, token: token)
         return (r.status, (try? JSON.parse(r.body)) ?? .null)
@@ -181,45 +199,24 @@ struct WebUIAPITests {
         #expect(try huge.next()?.status == 431)
 
         // Server-Sent Events: a bus event arrives with an id; a reconnect with Last-Event-ID replays after it.
-        let events = try HTTPTestClient(port: s.port, timeout: 10)
-        try events.send("GET /api/v1/events HTTP/1.1\r\nHost: \(host(s))\r\n\r\n")
+        let events = try stream(s, "/api/v1/events")
         _ = try json(s, "POST", "/engines/stop/SOLUSDT")
-        var seen = ""
-        #expect(
-            waitUntil(10) {
-                seen += String(decoding: events.readSome(), as: UTF8.self)
-                return seen.contains("engine.SOLUSDT.status")
-            }, "\(seen.suffix(500))")
-        #expect(seen.contains("text/event-stream") && seen.contains("retry: 2000"))
-        let ids = seen.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("id: ") }.map {
+        let seen = read(events, 10) { $0.contains("engine.SOLUSDT.status") }
+        #expect(seen.done, "\(seen.text.suffix(500))")
+        #expect(seen.text.contains("text/event-stream") && seen.text.contains("retry: 2000"))
+        let ids = seen.text.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("id: ") }.map {
             String($0.dropFirst(4))
         }
-        let firstID = try #require(ids.first, "\(seen.suffix(500))")
-        let resumed = try HTTPTestClient(port: s.port, timeout: 10)
-        try resumed.send("GET /api/v1/events HTTP/1.1\r\nHost: \(host(s))\r\nLast-Event-ID: \(firstID)\r\n\r\n")
-        var replay = ""
-        #expect(
-            waitUntil(10) {
-                replay += String(decoding: resumed.readSome(), as: UTF8.self)
-                return ids.count < 2 || replay.contains("id: \(ids[1])\n")
-            })
-        #expect(!replay.contains("id: \(firstID)\n"), "the event the client had is not sent again")
-        var beats = ""
-        #expect(
-            waitUntil(5) {
-                beats += String(decoding: events.readSome(), as: UTF8.self)
-                return beats.contains(": heartbeat")
-            })
+        try #require(ids.count >= 2, "the stop publishes stopping and stopped: \(seen.text.suffix(500))")
+        let resumed = try stream(s, "/api/v1/events", lastEventID: ids[0])
+        let replay = read(resumed, 10) { $0.contains("id: \(ids[1])\n") }
+        #expect(replay.done)
+        #expect(!replay.text.contains("id: \(ids[0])\n"), "the event the client had is not sent again")
+        #expect(read(events, 5) { $0.contains(": heartbeat") }.done)
 
         // A module's log as SSE.
-        let tail = try HTTPTestClient(port: s.port, timeout: 10)
-        try tail.send("GET /api/v1/logs/daemon/stream?lines=2 HTTP/1.1\r\nHost: \(host(s))\r\n\r\n")
-        var lines = ""
-        #expect(
-            waitUntil(10) {
-                lines += String(decoding: tail.readSome(), as: UTF8.self)
-                return lines.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("data: ") }.count >= 2
-            })
+        let tail = try stream(s, "/api/v1/logs/daemon/stream?lines=2")
+        #expect(read(tail, 10) { $0.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("data: ") }.count >= 2 }.done)
 
         try checkMetrics(s)
     }
@@ -283,15 +280,30 @@ struct WebUIAPITests {
         #expect(sameOrigin.status == 200)
     }
 
+    /// A daemon killed and started again: the web UI (adopted, never restarted) says 503 meanwhile,
+    /// reconnects by itself and serves fresh figures again.
+    @Test func survivesADaemonRestart() throws {
+        let s = try start()
+        defer { s.h.cleanup() }
+        #expect(waitForEngines(s))
+        let webPID = try #require(s.h.pid("webui"))
+        s.h.killDaemonHard()
+        #expect(waitUntil(10) { (try? json(s, "GET", "/api/v1/health"))?.1["status"] == "down" })
+        #expect(try json(s, "GET", "/engines/status").0 == 503)
+        #expect(try request(s, "GET", "/health").status == 200, "the web UI itself is up")
+        try s.h.startDaemon()
+        #expect(waitForEngines(s), "the web UI reconnected")
+        #expect(s.h.pid("webui") == webPID, "adopted, not restarted")
+        #expect(waitUntil(10) { get(s, "/api/v1/health")?["status"] == "ok" })
+    }
+
     @Test func manyIdleStreamsDoNotStallOthers() throws {
         let s = try start()
         defer { s.h.cleanup() }
         #expect(waitUntil(30) { get(s, "/api/v1/ping") != nil })
         var streams: [HTTPTestClient] = []
         for _ in 0..<1000 {
-            let c = try HTTPTestClient(port: s.port, timeout: 10, bufferBytes: 4096)
-            try c.send("GET /api/v1/events HTTP/1.1\r\nHost: \(host(s))\r\n\r\n")
-            streams.append(c)
+            streams.append(try stream(s, "/api/v1/events"))
         }
         // A slowloris client holding half a request, too.
         let slow = try HTTPTestClient(port: s.port)

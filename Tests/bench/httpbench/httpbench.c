@@ -90,7 +90,7 @@ static int open_loop(int port, const char *path, double rate, double seconds, in
     struct epoll_event e = {.events = EPOLLIN, .data.u32 = i};
     epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &e);
   }
-  long total = (long)(rate * seconds), next = 0, done = 0, errors = 0, queued_head = 0;
+  long total = (long)(rate * seconds), next = 0, done = 0, errors = 0, queued_head = 0, reconnects = 0;
   double *lat = calloc(total + 1, sizeof(double));
   double start = mono() + 0.05, deadline = start + seconds + 5;
   while (done + errors < total && mono() < deadline) {
@@ -114,7 +114,18 @@ static int open_loop(int port, const char *path, double rate, double seconds, in
       for (;;) {
         ssize_t r = recv(x->fd, x->buf + x->len, sizeof x->buf - x->len, 0);
         if (r > 0) { x->len += r; continue; }
-        if (r == 0) { fprintf(stderr, "server closed a connection\n"); return 1; }
+        if (r == 0) {
+          /* The server closed a keep-alive connection (uvicorn does after its keep-alive timeout):
+             reconnect, and send again what was in flight (it keeps its due time). */
+          epoll_ctl(ep, EPOLL_CTL_DEL, x->fd, NULL);
+          close(x->fd);
+          x->fd = tcp(port);
+          x->len = 0;
+          struct epoll_event e = {.events = EPOLLIN, .data.u32 = ev[k].data.u32};
+          epoll_ctl(ep, EPOLL_CTL_ADD, x->fd, &e);
+          reconnects++;
+          if (x->due >= 0 && send(x->fd, req, reqlen, MSG_NOSIGNAL) != reqlen) { errors++; x->due = -1; }
+        }
         break;
       }
       long whole;
@@ -127,9 +138,9 @@ static int open_loop(int port, const char *path, double rate, double seconds, in
     }
   }
   qsort(lat, done, sizeof(double), cmp);
-  printf("{\"mode\":\"open\",\"rate\":%.0f,\"sent\":%ld,\"completed\":%ld,\"errors\":%ld,"
+  printf("{\"mode\":\"open\",\"rate\":%.0f,\"sent\":%ld,\"completed\":%ld,\"errors\":%ld,\"reconnects\":%ld,"
          "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
-         rate, queued_head, done, errors, pct(lat, done, .5), pct(lat, done, .9), pct(lat, done, .99),
+         rate, queued_head, done, errors, reconnects, pct(lat, done, .5), pct(lat, done, .9), pct(lat, done, .99),
          pct(lat, done, .999), done ? lat[done - 1] * 1000 : -1);
   return done == total ? 0 : 1;
 }
