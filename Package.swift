@@ -48,7 +48,11 @@ let package = Package(
         .target(
             name: "SuperBotModule", dependencies: ["Bus", "JSON", "RPC", "SuperBotLog", "SystemKit"],
             swiftSettings: strict),
-        .target(name: "SuperBotCLI", dependencies: ["RPC", "JSON", "SystemKit", "Schedule"], swiftSettings: strict),
+        .target(
+            name: "SuperBotCLI", dependencies: ["RPC", "JSON", "SystemKit", "Schedule", "Reports"],
+            swiftSettings: strict),
+        // The backtest reports on disk, as the CLI and the web UI list and show them.
+        .target(name: "Reports", dependencies: ["JSON", "SystemKit"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["SystemKit"], swiftSettings: strict),
         // RESP2/RESP3 and a Redis client of our own (TCP and Unix sockets, pipelining, pub/sub, backoff).
         .target(name: "Redis", dependencies: ["SystemKit"], swiftSettings: strict),
@@ -92,7 +96,8 @@ let package = Package(
             swiftSettings: strict),
         // The dashboard and HTTP API: a snapshot kept current from the daemon, SSE, Prometheus text.
         .target(
-            name: "WebUI", dependencies: ["HTTP", "JSON", "RPC", "SuperBotModule", "SystemKit"], swiftSettings: strict),
+            name: "WebUI", dependencies: ["HTTP", "JSON", "RPC", "Reports", "SuperBotModule", "SystemKit"],
+            swiftSettings: strict),
         .executableTarget(
             name: "webui", dependencies: ["WebUI", "SuperBotModule", "SystemKit"], swiftSettings: strict),
         .executableTarget(

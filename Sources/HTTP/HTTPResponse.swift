@@ -28,29 +28,51 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 
     /// Appends the bytes on the wire; `headOnly` answers a HEAD request (the length stays that of the body).
+    /// Written byte by byte into `out`, with no intermediate strings: this runs once per answer.
     public func write(into out: inout [UInt8], keepAlive: Bool, headOnly: Bool = false) {
-        var head = "HTTP/1.1 \(status) \(HTTPResponse.reason(status))\r\n"
-        for field in headers.fields where !HTTPResponse.framing.contains(field.name.lowercased()) {
-            head += "\(field.name): \(field.value)\r\n"
+        out.reserveCapacity(out.count + 128 + body.count)
+        writeStatusLine(into: &out)
+        for field in headers.fields where !HTTPResponse.isFraming(field.name) {
+            HTTPResponse.append(field, to: &out)
         }
-        head += "Content-Length: \(body.count)\r\n"
-        if !keepAlive { head += "Connection: close\r\n" }
-        head += "\r\n"
-        out.append(contentsOf: head.utf8)
+        out.append(contentsOf: "Content-Length: ".utf8)
+        out.append(contentsOf: String(body.count).utf8)
+        out.append(contentsOf: keepAlive ? "\r\n\r\n".utf8 : "\r\nConnection: close\r\n\r\n".utf8)
         if !headOnly { out.append(contentsOf: body) }
     }
 
     /// The head of a streamed body: chunked for HTTP/1.1, unframed (ended by closing) for HTTP/1.0.
     func writeStreamHead(into out: inout [UInt8], chunked: Bool) {
-        var head = "HTTP/1.1 \(status) \(HTTPResponse.reason(status))\r\n"
-        for field in headers.fields { head += "\(field.name): \(field.value)\r\n" }
-        head += chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n"
-        head += "\r\n"
-        out.append(contentsOf: head.utf8)
+        writeStatusLine(into: &out)
+        for field in headers.fields { HTTPResponse.append(field, to: &out) }
+        out.append(contentsOf: chunked ? "Transfer-Encoding: chunked\r\n\r\n".utf8 : "Connection: close\r\n\r\n".utf8)
     }
 
-    /// Fields the server writes itself, from the body and the connection's state.
-    private static let framing: Set<String> = ["content-length", "connection", "transfer-encoding"]
+    private func writeStatusLine(into out: inout [UInt8]) {
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        out.append(contentsOf: String(status).utf8)
+        out.append(0x20)
+        out.append(contentsOf: HTTPResponse.reason(status).utf8)
+        out.append(contentsOf: [0x0D, 0x0A])
+    }
+
+    private static func append(_ field: (name: String, value: String), to out: inout [UInt8]) {
+        out.append(contentsOf: field.name.utf8)
+        out.append(contentsOf: [0x3A, 0x20])
+        out.append(contentsOf: field.value.utf8)
+        out.append(contentsOf: [0x0D, 0x0A])
+    }
+
+    /// Fields the server writes itself, from the body and the connection's state (compared
+    /// without allocating a lower-cased copy).
+    private static let framing = ["content-length", "connection", "transfer-encoding"]
+
+    private static func isFraming(_ name: String) -> Bool {
+        framing.contains { f in
+            f.utf8.count == name.utf8.count
+                && zip(f.utf8, name.utf8).allSatisfy { $0 == ($1 >= 0x41 && $1 <= 0x5A ? $1 | 0x20 : $1) }
+        }
+    }
 
     public static func reason(_ status: Int) -> String {
         switch status {

@@ -120,6 +120,12 @@ enum DashboardPage {
               <tbody></tbody></table></div>
           </section>
           <section class="wide">
+            <h2>Backtests <small>reports/ (superbot-cli backtest run …)</small></h2>
+            <div class="scroll"><table id="backtests"><thead><tr>
+              <th>Report</th><th>Created</th><th>Strategy</th><th>Bars</th><th>Return %</th><th>Sharpe</th><th>Max DD %</th>
+              <th>Trades</th><th>Page</th></tr></thead><tbody></tbody></table></div>
+          </section>
+          <section class="wide">
             <h2>Log <select id="logModule"></select> <small id="logState"></small></h2>
             <pre id="log"></pre>
           </section>
@@ -303,8 +309,31 @@ enum DashboardPage {
           $("feed").prepend(div);
           while ($("feed").childNodes.length > 200) $("feed").lastChild.remove();
         }
+        async function loadBacktests() {
+          try {
+            const r = await api("/api/v1/backtests");
+            const body = document.createElement("tbody");
+            for (const b of (r.reports || []).slice(0, 50)) {
+              const tr = document.createElement("tr"), st = b.statistics || {}, p = b.parameters || {};
+              cell(tr, b.id); cell(tr, (b.created || "").slice(0, 19)); cell(tr, `${p.strategy || "?"}(${p.fast || ""},${p.slow || ""})`);
+              cell(tr, b.bars); cell(tr, fmt(st["Return [%]"])); cell(tr, fmt(st["Sharpe Ratio"])); cell(tr, fmt(st["Max. Drawdown [%]"]));
+              cell(tr, st["# Trades"]);
+              const open = document.createElement("button"); open.textContent = "open";
+              open.addEventListener("click", () => openReport(b.id)); cell(tr, "").appendChild(open);
+              body.appendChild(tr);
+            }
+            $("backtests").replaceChild(body, $("backtests").tBodies[0]);
+          } catch (e) { /* shown by the connection state */ }
+        }
+        async function openReport(id) {
+          const r = await fetch(`/api/v1/backtests/${encodeURIComponent(id)}/report.html`, { headers: headers() });
+          if (!r.ok) { toast(`${id}: ${r.status}`); return; }
+          window.open(URL.createObjectURL(new Blob([await r.text()], { type: "text/html" })), "_blank");
+        }
+
         function onEvent(m) {
           addFeed(m);
+          if (m.topic === "backtest.completed") loadBacktests();
           const sym = m.data && m.data.symbol;
           if (m.topic.startsWith("price.") && sym === S.symbol && S.chart) {
             S.chart.prices.push([m.ts, m.data.price]); if (S.chart.prices.length > 600) S.chart.prices.shift();
@@ -370,6 +399,8 @@ enum DashboardPage {
 
         refresh();
         setInterval(refresh, 2000);
+        loadBacktests();
+        setInterval(loadBacktests, 15000);
         restartStreams();
         """#
 }

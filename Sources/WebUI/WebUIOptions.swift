@@ -5,11 +5,12 @@ import SystemKit
 public struct WebUIOptions: Sendable {
     public static let usage = """
         usage: webui [--host 127.0.0.1] [--port 8080] [--refresh SECONDS] [--heartbeat SECONDS]
-                     [--events N] [--max-log-streams N]
+                     [--events N] [--max-log-streams N] [--reports DIR]
         The dashboard and HTTP API of SuperBot, a client of the daemon's socket ($SUPERBOT_SOCKET).
         --refresh: how often the state is re-read from the daemon (default 1 s; events apply at once).
         --heartbeat: seconds between SSE comments on idle streams (default 15).
         --events: bus events kept for Last-Event-ID resumes (default 2000).
+        --reports: where the backtest module writes its reports (default reports).
         A bearer token is required when $SUPERBOT_WEBUI_TOKEN or $SUPERBOT_TOKEN is set.
         """
 
@@ -24,6 +25,7 @@ public struct WebUIOptions: Sendable {
     public var heartbeat = 15.0
     public var events = 2000
     public var maxLogStreams = 32
+    public var reportDirectory = "reports"
     public var token: String?
 
     public init() {}
@@ -53,6 +55,7 @@ public struct WebUIOptions: Sendable {
             case "--heartbeat": o.heartbeat = try number(0.1...3600)
             case "--events": o.events = Int(try number(1...1_000_000))
             case "--max-log-streams": o.maxLogStreams = Int(try number(1...1000))
+            case "--reports": o.reportDirectory = value
             default: throw Invalid("unknown option '\(flag)'\n\(usage)")
             }
         }

@@ -1,6 +1,7 @@
 import Glibc
 import HTTP
 import JSON
+import Reports
 import SuperBotModule
 import SystemKit
 
@@ -211,6 +212,33 @@ public final class WebUIServer {
                 }
                 return await actions.logs(p["name"]!, lines: lines)
             })
+        // The reports `backtest` wrote (read off the loop: a report's equity curve can be large).
+        let reports = options.reportDirectory
+        router.get(
+            "/api/v1/backtests",
+            asking { _, _ in
+                let all = ReportIndex.all(in: reports).reversed()
+                return (200, ["reports": .array(all.map { ReportIndex.summary(id: $0.id, report: $0.report) })])
+            })
+        router.get(
+            "/api/v1/backtests/{id}",
+            asking { p, _ in
+                ReportIndex.report(p["id"]!, in: reports).map { (200, $0) }
+                    ?? WebSnapshot.detail(404, "Backtest report \(p["id"]!) not found")
+            })
+        router.get("/api/v1/backtests/{id}/{page}") { _, parameters, writer in
+            guard let bound = writer.bound else { return }
+            Task {
+                let page = ReportIndex.page(parameters["id"]!, parameters["page"]!, in: reports)
+                bound.execute { writer in
+                    guard let page else {
+                        return writer.respond(
+                            Self.json(404, ["detail": "no such report page (report.html, sweep.html)"]))
+                    }
+                    writer.respond(HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: page))
+                }
+            }
+        }
         router.get("/api/v1/events") { [unowned self] request, _, writer in
             hub.attach(
                 writer, lastEventID: request.headers["last-event-id"] ?? request.queryParameters["last_event_id"])

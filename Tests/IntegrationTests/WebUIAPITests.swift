@@ -189,6 +189,22 @@ struct WebUIAPITests {
         #expect(try json(s, "GET", "/api/v1/logs/daemon?lines=-1").0 == 400)
         #expect(get(s, "/api/v1/charts/BTCUSDT")?["prices"]?.arrayValue?.isEmpty == false)
 
+        // Backtest reports, as the backtest module writes them into reports/.
+        let out = s.h.dir + "/backtest.out"
+        #expect(
+            Harness.run(
+                Harness.binary("backtest"), ["--synthetic", "BTCUSDT", "--bars", "300"], cwd: s.h.dir, output: out)
+                == 0, "\((try? FileSystem.readString(out)) ?? "")")
+        let listed = get(s, "/api/v1/backtests")?["reports"]?.arrayValue ?? []
+        let id = try #require(listed.first?["id"]?.stringValue)
+        #expect(listed.first?["statistics"]?["# Trades"] != nil && listed.first?["bars"] == 300)
+        #expect(get(s, "/api/v1/backtests/\(id)")?["statistics"]?["Sharpe Ratio"] != nil)
+        let page = try request(s, "GET", "/api/v1/backtests/\(id)/report.html")
+        #expect(page.status == 200 && page.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(try json(s, "GET", "/api/v1/backtests/nope").0 == 404)
+        #expect(try request(s, "GET", "/api/v1/backtests/\(id)/report.json").status == 404, "pages only")
+        #expect(try request(s, "GET", "/api/v1/backtests/..%2F..%2Fconfig/daemon.yaml").status == 404)
+
         // Errors are JSON with a fitting status.
         #expect(try json(s, "GET", "/nowhere") == (404, ["detail": "Not Found: /nowhere"]))
         let raw = try HTTPTestClient(port: s.port)
@@ -216,7 +232,8 @@ struct WebUIAPITests {
 
         // A module's log as SSE.
         let tail = try stream(s, "/api/v1/logs/daemon/stream?lines=2")
-        #expect(read(tail, 10) { $0.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("data: ") }.count >= 2 }.done)
+        #expect(
+            read(tail, 10) { $0.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("data: ") }.count >= 2 }.done)
 
         try checkMetrics(s)
     }

@@ -1,4 +1,5 @@
 import JSON
+import Reports
 import SystemKit
 
 /// `backtest run [OPTIONS]` starts the `backtest` module with OPTIONS for that run and follows
@@ -144,28 +145,10 @@ struct BacktestCommand: CLICommand {
         return lines.joined(separator: "\n")
     }
 
-    private func reports(_ directory: String) -> [(id: String, report: JSON)] {
-        FileSystem.listDirectory(directory).sorted().compactMap { id in
-            guard let bytes = try? FileSystem.readFile(directory + "/" + id + "/report.json"),
-                let report = try? JSON.parse(bytes)
-            else { return nil }
-            return (id, report)
-        }
-    }
-
     private func list(_ directory: String, _ session: CLISession) -> ExitCode {
-        let found = reports(directory)
+        let found = ReportIndex.all(in: directory)
         if session.json {
-            print(
-                JSON.array(
-                    found.map { r in
-                        [
-                            "id": .string(r.id), "created": r.report["created"] ?? .null,
-                            "parameters": r.report["parameters"] ?? .null,
-                            "statistics": r.report["statistics"] ?? .null,
-                        ]
-                    }
-                ).serialized())
+            print(JSON.array(found.map { ReportIndex.summary(id: $0.id, report: $0.report) }).serialized())
             return .ok
         }
         guard !found.isEmpty else {
@@ -189,7 +172,7 @@ struct BacktestCommand: CLICommand {
     }
 
     private func show(_ id: String, _ directory: String, _ session: CLISession) -> ExitCode {
-        guard !id.contains("/"), let r = reports(directory).first(where: { $0.id == id })?.report else {
+        guard let r = ReportIndex.report(id, in: directory) else {
             CLISession.printError(
                 "superbot-cli: no report '\(id)' in \(directory)/ (superbot-cli backtest list shows them)")
             return .failed
