@@ -3,7 +3,8 @@
 Starts the system `make run` starts (config/ as shipped, on free ports, in a scratch directory),
 loads http://127.0.0.1:PORT/ with Selenium, waits for the engines table to show 15 running, clicks
 stop on one engine and sees it stopped in the table and in `superbot-cli engines`, sees a live
-event arrive and both SVG charts drawn, and fails on any error in the browser console. Saves a
+event arrive, both SVG charts drawn and a closed trade listed, and fails on any error in the
+browser console. Saves a
 screenshot (--screenshot) for the README.
 """
 import argparse
@@ -120,12 +121,15 @@ def main():
         driver.execute_script("document.getElementById('filter').dispatchEvent(new Event('input'))")
         wait("all rows back", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#engines tbody tr")) == 15, 5)
 
+        # The engines trade on their own: a closed round trip shows up in the trades table.
+        wait("a closed trade in the recent trades table",
+             lambda: len(driver.find_elements(By.CSS_SELECTOR, "#trades tbody tr")) > 0, 90)
         os.makedirs(os.path.dirname(os.path.abspath(args.screenshot)), exist_ok=True)
         driver.save_screenshot(args.screenshot)
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         assert not errors, f"errors in the browser console: {errors}"
         print(f"dashboard: 15 engines running, stop of {symbol} seen in the table and the CLI, live event, "
-              f"charts drawn, no console errors; screenshot {args.screenshot}")
+              f"charts drawn, a closed trade listed, no console errors; screenshot {args.screenshot}")
     except Exception:
         print(open(os.path.join(work, "daemon.out")).read()[-3000:], file=sys.stderr)
         raise
