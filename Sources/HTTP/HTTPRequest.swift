@@ -17,7 +17,11 @@ public struct HTTPRequest: Sendable, Equatable {
         self.minorVersion = minorVersion
     }
 
-    public var path: String { String(target.prefix { $0 != "?" }) }
+    /// The target without its query (found on the UTF-8 bytes: no grapheme breaking per request).
+    public var path: String {
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
+        return String(target[..<q])
+    }
 
     /// The query string's parameters (a repeated name keeps its last value).
     public var queryParameters: [String: String] {

@@ -40,7 +40,7 @@ enum RouteSegment: Equatable, Sendable {
             for i in segments.indices {
                 switch segments[i] {
                 case .literal(let text):
-                    matches = text == parts[i]
+                    matches = text.utf8.elementsEqual(parts[i].utf8)
                     score = score * 2 + 1
                 case .parameter:
                     score *= 2
@@ -62,7 +62,20 @@ enum RouteSegment: Equatable, Sendable {
         return .found(best.index, parameters)
     }
 
+    /// Segments between slashes, found on the UTF-8 bytes (this runs on every request).
     private static func split(_ path: String) -> [Substring] {
-        path.split(separator: "/", omittingEmptySubsequences: true)
+        var parts: [Substring] = []
+        let bytes = path.utf8
+        var start = bytes.startIndex
+        var i = start
+        while i < bytes.endIndex {
+            if bytes[i] == UInt8(ascii: "/") {
+                if i > start { parts.append(path[start..<i]) }
+                start = bytes.index(after: i)
+            }
+            i = bytes.index(after: i)
+        }
+        if start < bytes.endIndex { parts.append(path[start...]) }
+        return parts
     }
 }

@@ -94,9 +94,10 @@ public final class WebUIServer {
         json(status, body.serializedBytes())
     }
 
+    static let jsonHeaders: HTTPHeaders = ["Content-Type": "application/json", "Cache-Control": "no-store"]
+
     static func json(_ status: Int, _ body: [UInt8]) -> HTTPResponse {
-        HTTPResponse(
-            status: status, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"], body: body)
+        HTTPResponse(status: status, headers: jsonHeaders, body: body)
     }
 
     /// A GET answered from the snapshot, rendered once per snapshot version.
