@@ -7,8 +7,9 @@ import SystemKit
 /// once — the publisher's `data` bytes are copied, never decoded and re-encoded — and queued on
 /// each matching connection. Delivery is at-most-once and in order per publisher.
 final class BusRelay {
-    /// Lives as long as the relay (both for the whole process).
-    unowned let backend: any BusBackend
+    /// The control server, or the Redis bridge in front of it; the daemon keeps it alive and
+    /// swaps it when a reload changes `infrastructure.bus`.
+    unowned var backend: any BusBackend
     private var trie = SubscriptionTrie<Int>()
     /// Patterns per subscribed connection id.
     private var patterns: [Int: Set<String>] = [:]

@@ -13,7 +13,7 @@ extension Daemon {
     /// applied as a diff: changed modules restart, added ones start (if autostart), removed ones stop.
     func reloadConfig() -> Result<JSON, RPCError> {
         let new: DaemonConfig
-        let newInfrastructure: InfrastructureConfig
+        var newInfrastructure: InfrastructureConfig
         do {
             new = try DaemonConfig.load(path: configPath)
             newInfrastructure = try Daemon.loadInfrastructure(next: new)
@@ -77,7 +77,13 @@ extension Daemon {
             || newInfrastructure.redis != infrastructure.redis
                 && newInfrastructure.bus == .redis
         {
-            logger.warning("infrastructure.bus and the bus's redis settings take effect when the daemon restarts")
+            do {
+                try switchBus(to: newInfrastructure)
+            } catch {
+                // The running backend stays, and so does its setting (a later reload tries again).
+                logger.error("bus backend unchanged", ["error": .string("\(error)")])
+                newInfrastructure.bus = infrastructure.bus
+            }
         }
         if newInfrastructure.cache.backend != infrastructure.cache.backend
             || newInfrastructure.redis != infrastructure.redis

@@ -38,7 +38,7 @@ public final class Daemon {
     private(set) var server: ControlServer!
     private(set) var bus: BusRelay!
     /// The bus across hosts, when `infrastructure.bus.backend` is `redis`.
-    private(set) var bridge: RedisBusBridge?
+    var bridge: RedisBusBridge?
     /// The daemon's own methods, one namespace per file (`Daemon+*Methods.swift`).
     private(set) var methodTable = MethodTable([])
     /// Methods served by modules (`rpc.register`): method → connection.
@@ -113,9 +113,7 @@ public final class Daemon {
                 loop: loop)
         }
         if infrastructure.bus == .redis {
-            let bridge = try RedisBusBridge(
-                server: server, loop: loop, url: infrastructure.redis.url, prefix: infrastructure.redis.prefix,
-                origin: "\(getpid())-\(runID.prefix(8))-\(UInt32.random(in: 0...UInt32.max))")
+            let bridge = try makeBridge(infrastructure)
             self.bridge = bridge
             bus = BusRelay(backend: bridge)
             bridge.relay = bus
@@ -146,10 +144,7 @@ public final class Daemon {
                 "pid": JSON(getpid()), "config": .string(config.file), "socket": .string(socketPath),
                 "version": .string(Daemon.version),
             ])
-        if let bridge {
-            bridge.onState = { [unowned self] down in self.redisStateChanged(down) }
-            bridge.start()
-        }
+        if let bridge { start(bridge) }
         if let problem = state.loadProblem {
             logger.error("alert.state", ["error": .string(problem)])
             bus.publish(topic: "alert.state", ["error": .string(problem), "file": .string(state.path)])
@@ -209,4 +204,43 @@ extension Daemon {
 
 extension Daemon: ControlServerContext {
     func requiresAuth(_ method: String) -> Bool { methodTable.requiresAuth(method) }
+}
+
+/// The bus backend: the control server alone, or the Redis bridge in front of it.
+extension Daemon {
+    func makeBridge(_ infrastructure: InfrastructureConfig) throws -> RedisBusBridge {
+        try RedisBusBridge(
+            server: server, loop: loop, url: infrastructure.redis.url, prefix: infrastructure.redis.prefix,
+            origin: "\(getpid())-\(runID.prefix(8))-\(UInt32.random(in: 0...UInt32.max))")
+    }
+
+    func start(_ bridge: RedisBusBridge) {
+        bridge.onState = { [unowned self] down in self.redisStateChanged(down) }
+        bridge.start()
+    }
+
+    /// A reload changed `infrastructure.bus` or the Redis it uses: the relay gets its new backend
+    /// first, then the old bridge's threads stop (within half a second; what they still receive
+    /// is dropped). Local delivery never pauses.
+    func switchBus(to infrastructure: InfrastructureConfig) throws {
+        let old = bridge
+        if infrastructure.bus == .redis {
+            let new = try makeBridge(infrastructure)
+            new.relay = bus
+            bus.backend = new
+            bridge = new
+            start(new)
+        } else {
+            bus.backend = server
+            bridge = nil
+        }
+        old?.relay = nil
+        old?.stop()
+        logger.info(
+            "bus backend switched",
+            [
+                "backend": .string(infrastructure.bus == .redis ? "redis" : "memory"),
+                "url": .string(infrastructure.redis.url.description),
+            ])
+    }
 }

@@ -53,6 +53,46 @@ import Testing
         }
     }
 
+    /// `daemon reload` moves a daemon onto the shared bus and off it again, without a restart.
+    @Test func aReloadSwitchesTheBusBackend() throws {
+        guard RedisServer.isInstalled else {
+            Issue.record("redis-server is missing: apt-get install redis-server (.ci/run does)")
+            return
+        }
+        let redis = try RedisServer()
+        let a = try daemon(redis)
+        defer { a.cleanup() }
+        let settings = { (backend: String) in
+            "infrastructure:\n  bus: {backend: \(backend)}\n  redis: {url: \"\(redis.unixURL)\", prefix: \"t:\"}\n"
+        }
+        let b = try redisDaemon(redis, "bus: {backend: memory}\n  redis: {url: \"\(redis.unixURL)\", prefix: \"t:\"}")
+        defer { b.cleanup() }
+        let daemonPID = b.daemonPID
+        #expect(bridge(b)["backend"] == "memory")
+        let onB = try Listener(b, ["probe.*.x"])
+        try publish(a, "probe.r0n1.x", 1)
+        onB.drain()
+        #expect(onB.topics("probe.").isEmpty, "a memory bus hears no other daemon")
+
+        try FileSystem.writeAtomically(b.dir + "/config/infrastructure.yaml", Array(settings("redis").utf8))
+        _ = try b.call("daemon.reload_config")
+        #expect(bridge(b)["backend"] == "redis")
+        #expect(try probe(from: a, to: onB, round: 1), "B joined the shared bus: \(bridge(b).serialized())")
+        #expect(b.daemonPID == daemonPID)
+
+        try FileSystem.writeAtomically(b.dir + "/config/infrastructure.yaml", Array(settings("memory").utf8))
+        _ = try b.call("daemon.reload_config")
+        #expect(bridge(b)["backend"] == "memory")
+        onB.drain()
+        onB.messages.removeAll()
+        for n in 1...5 { try publish(a, "probe.r2n\(n).x", n) }
+        onB.drain()
+        #expect(onB.topics("probe.r2").isEmpty, "back on memory, B hears A no more")
+        try publish(b, "probe.local.x", 1)
+        onB.drain()
+        #expect(onB.topics("probe.local").count == 1, "local delivery went on")
+    }
+
     @Test func aBusAcrossTwoDaemonsThroughRedis() throws {
         guard RedisServer.isInstalled else {
             Issue.record("redis-server is missing: apt-get install redis-server (.ci/run does)")
