@@ -17,6 +17,8 @@ final class HTTPConnection {
     /// Interest in readability is dropped while the client leaves too much output unread.
     var readPaused = false
     var writable = false
+    /// Stream output waits for the end of the loop turn (one `send` for all events of a turn).
+    var flushQueued = false
     /// What epoll watches for this connection now (registered as readable + hang-up).
     var interest: EventLoop.Events = [.readable, .hangup]
     /// When the connection last had nothing to do (the idle timeout counts from here).

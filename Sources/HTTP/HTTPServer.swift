@@ -53,6 +53,11 @@ public final class HTTPServer {
         listener = try Socket.listenTCP(host: host, port: port, backlog: 1024)
         self.port = Socket.localPort(listener)
         try loop.register(listener, .readable) { [unowned self] _ in acceptAll() }
+        let previous = loop.onTurnEnd
+        loop.onTurnEnd = { [weak self] in
+            previous()
+            self?.flushStreams()
+        }
         scheduleSweep()
     }
 
@@ -198,11 +203,17 @@ public final class HTTPServer {
         flush(c)
     }
 
+    /// Queues part of a stream; it goes out at the end of the loop turn, with whatever else the
+    /// turn wrote to that stream (an event fanned out to many streams costs one `send` per stream
+    /// per turn, not per event).
     func writeStream(_ bytes: [UInt8], chunked: Bool, on c: HTTPConnection) -> Bool {
         guard c.isOpen else { return false }
-        guard c.pendingOutput + bytes.count <= limits.maxOutputBytes else {
-            drop(c.fd)
-            return false
+        if c.pendingOutput + bytes.count > limits.maxOutputBytes {
+            flush(c)  // what the turn queued so far, before judging the reader
+            guard c.isOpen, c.pendingOutput + bytes.count <= limits.maxOutputBytes else {
+                drop(c.fd)
+                return false
+            }
         }
         if chunked {
             c.output.append(contentsOf: String(bytes.count, radix: 16).utf8)
@@ -212,8 +223,23 @@ public final class HTTPServer {
         } else {
             c.output.append(contentsOf: bytes)
         }
-        flush(c)
-        return c.isOpen
+        if !c.flushQueued {
+            c.flushQueued = true
+            streamsToFlush.append(c)
+        }
+        return true
+    }
+
+    private var streamsToFlush: [HTTPConnection] = []
+
+    private func flushStreams() {
+        guard !streamsToFlush.isEmpty else { return }
+        let due = streamsToFlush
+        streamsToFlush.removeAll(keepingCapacity: true)
+        for c in due {
+            c.flushQueued = false
+            if c.isOpen { flush(c) }
+        }
     }
 
     func finishStream(_ writer: HTTPResponseWriter, on c: HTTPConnection?) {
