@@ -80,50 +80,56 @@ def main():
                                   options=options)
         driver.get(base + "/")
 
-        def count_running():
-            rows = driver.find_elements(By.CSS_SELECTOR, "#engines tbody tr")
-            running = [r for r in rows if r.find_elements(By.CSS_SELECTOR, "td")[1].text == "running"]
-            return len(rows) == 15 and len(running) == 15
-        wait("15 running engines in the table", count_running, 60)
+        # The tables are re-rendered every 2 s, so they are read, and their buttons clicked, in one
+        # script each: an element found earlier may be gone by the time it is used.
+        def rows():
+            return driver.execute_script(
+                "return [...document.querySelectorAll('#engines tbody tr')]"
+                ".map(r => [r.dataset.symbol, r.cells[1].textContent])")
+
+        def click(selector):
+            return driver.execute_script(
+                "const e = document.querySelector(arguments[0]); if (!e) return false; e.click(); return true;",
+                selector)
+
+        wait("15 running engines in the table",
+             lambda: len(rows()) == 15 and all(status == "running" for _, status in rows()), 60)
         assert "15 engines · 15 running" in driver.find_element(By.ID, "engineCount").text
         assert driver.find_element(By.ID, "conn").text == "live"
 
         symbol = "ETHUSDT"
-        driver.find_element(By.CSS_SELECTOR, f'#engines tr[data-symbol="{symbol}"] button[data-action="stop"]').click()
-        wait(f"{symbol} stopped in the table", lambda: driver.find_element(
-            By.CSS_SELECTOR, f'#engines tr[data-symbol="{symbol}"] td:nth-child(2)').text == "stopped", 20)
+        assert click(f'#engines tr[data-symbol="{symbol}"] button[data-action="stop"]')
+        wait(f"{symbol} stopped in the table", lambda: dict(rows()).get(symbol) == "stopped", 20)
         cli = subprocess.run([os.path.join(bin_dir, "superbot-cli"), "--json", "engines"], cwd=work,
                              capture_output=True, text=True, timeout=20)
         engines = {e["symbol"]: e["status"] for e in json.loads(cli.stdout)}
         assert engines[symbol] == "stopped", f"superbot-cli engines says {engines[symbol]}"
 
         def stopped_event():
-            return any(f"engine.{symbol}.status" in d.text and "stopped" in d.text
-                       for d in driver.find_elements(By.CSS_SELECTOR, "#feed div"))
+            feed = driver.execute_script("return [...document.querySelectorAll('#feed div')].map(d => d.textContent)")
+            return any(f"engine.{symbol}.status" in line and "stopped" in line for line in feed)
         wait("the engine's status event in the live feed", stopped_event, 20)
 
         def charts_drawn():
-            for chart in ["priceChart", "equityChart"]:
-                lines = driver.find_elements(By.CSS_SELECTOR, f"#{chart} polyline")
-                if not lines or len(lines[0].get_attribute("points").split()) < 2:
-                    return False
-            return True
+            points = driver.execute_script(
+                "return ['priceChart', 'equityChart'].map(id => { const l = document.querySelector('#' + id + ' polyline');"
+                " return l ? l.getAttribute('points').split(' ').length : 0; })")
+            return all(n >= 2 for n in points)
         wait("both SVG charts drawn", charts_drawn, 30)
         wait("the log tail", lambda: driver.find_element(By.ID, "log").text.strip() != "", 20)
         # Sorting and filtering keep working at any size: sort by symbol descending, filter one.
         driver.find_element(By.CSS_SELECTOR, '#engines th[data-k="symbol"]').click()
-        first = driver.find_elements(By.CSS_SELECTOR, "#engines tbody tr")[0].get_attribute("data-symbol")
-        assert first == "XRPUSDT" or first > "SOLUSDT", f"sorted descending, first row is {first}"
+        wait("the table sorted by symbol, descending", lambda: rows()[0][0] == "XRPUSDT", 5)
         driver.find_element(By.CSS_SELECTOR, '#engines th[data-k="symbol"]').click()
         driver.find_element(By.ID, "filter").send_keys("BTC")
-        wait("the filter", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#engines tbody tr")) == 1, 5)
+        wait("the filter", lambda: [r[0] for r in rows()] == ["BTCUSDT"], 5)
         driver.find_element(By.ID, "filter").clear()
         driver.execute_script("document.getElementById('filter').dispatchEvent(new Event('input'))")
-        wait("all rows back", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#engines tbody tr")) == 15, 5)
+        wait("all rows back", lambda: len(rows()) == 15, 5)
 
         # The engines trade on their own: a closed round trip shows up in the trades table.
         wait("a closed trade in the recent trades table",
-             lambda: len(driver.find_elements(By.CSS_SELECTOR, "#trades tbody tr")) > 0, 90)
+             lambda: driver.execute_script("return document.querySelectorAll('#trades tbody tr').length") > 0, 90)
         os.makedirs(os.path.dirname(os.path.abspath(args.screenshot)), exist_ok=True)
         driver.save_screenshot(args.screenshot)
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
