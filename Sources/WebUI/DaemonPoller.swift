@@ -7,7 +7,8 @@ import SystemKit
 /// Keeps a `WebState` current: bus events are applied as they arrive (engine status, module
 /// events, prices, fills) and forwarded to the dashboards; everything is re-read from the daemon
 /// every `interval` seconds, and soon after an event that changes what the pages show. The
-/// exchange-facing figures (balance, closed trades) are re-read at most every 5 s, or after a fill.
+/// exchange-facing figures (balance, closed trades) and the daemon's version and pid are re-read
+/// at most every 5 s (balance and trades also after a fill).
 public final class DaemonPoller: Sendable {
     /// What the dashboards' event feed carries (the bus topics an operator may see).
     public static let patterns = [
@@ -102,7 +103,7 @@ public final class DaemonPoller: Sendable {
         async let health = ask("monitoring.health")
         async let metrics = ask("monitoring.metrics")
         async let resources = ask("monitoring.resources")
-        async let daemon = ask("daemon.status")
+        async let daemon = slow ? ask("daemon.status") : nil
         async let engines = ask("engines.status")
         async let positions = ask("trading.positions")
         async let orders = ask("trading.orders")
@@ -122,7 +123,7 @@ public final class DaemonPoller: Sendable {
             s.health = results.1.value ?? s.health
             s.metrics = results.2.value ?? s.metrics
             s.resources = results.3.value ?? s.resources
-            s.daemon = results.4.value ?? s.daemon
+            if let daemon = results.4?.value { s.daemon = daemon }
             switch results.5 {
             case .success(let answer):
                 s.engines = answer["engines"]?.arrayValue
@@ -143,8 +144,9 @@ public final class DaemonPoller: Sendable {
             let (status, body) = s.enginesStatus()
             return (status, body.serializedBytes())
         }
-        if slow, results.8?.value == nil || results.9?.value == nil {
-            schedule.withLock { $0.slowWanted = true }  // the trading module was not up yet: ask again next round
+        if slow, results.4?.value == nil || results.8?.value == nil || results.9?.value == nil {
+            // Not answered yet (the trading module still starting): ask again next round.
+            schedule.withLock { $0.slowWanted = true }
         }
     }
 

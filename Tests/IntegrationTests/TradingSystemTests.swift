@@ -22,20 +22,7 @@ struct TradingSystemTests {
                   restart_delay: 0.1
               autostart: [exchange-sim, trading]
             """)
-        try FileSystem.writeAtomically(
-            h.dir + "/config/trading.yaml",
-            Array(
-                """
-                trading:
-                  symbols: [\(symbols.joined(separator: ", "))]
-                  engine_defaults:
-                    cycle_interval: 0.2
-                    heartbeat_timeout: 3
-                    strategy: {fast: 2, slow: 4}
-                    risk: {loss_cooldown: 0}
-                  exchange: {base_url: "http://127.0.0.1:\(port)", cache: {ticker: 0, klines: 0}}
-                  simulator: {port: \(port), speed: 600, history_bars: 20}
-                """.utf8))
+        try writeFastTradingConfig(h, symbols: symbols, port: port, heartbeatTimeout: 3)
         try h.startDaemon()
         return h
     }
@@ -114,4 +101,23 @@ struct TradingSystemTests {
         let registry = try JSON.parse(try FileSystem.readString(h.dir + "/data/engine_registry.json"))
         #expect(registry["engines"]?.objectValue?.count == 3)
     }
+}
+
+/// trading.yaml for tests that want trades soon: 0.2 s cycles, a 2/4 crossover, no loss
+/// cooldown, no market-data cache, and exchange-sim at 600× on `port`.
+func writeFastTradingConfig(_ h: Harness, symbols: [String], port: UInt16, heartbeatTimeout: Int = 10) throws {
+    try FileSystem.writeAtomically(
+        h.dir + "/config/trading.yaml",
+        Array(
+            """
+            trading:
+              symbols: [\(symbols.joined(separator: ", "))]
+              engine_defaults:
+                cycle_interval: 0.2
+                heartbeat_timeout: \(heartbeatTimeout)
+                strategy: {fast: 2, slow: 4}
+                risk: {loss_cooldown: 0}
+              exchange: {base_url: "http://127.0.0.1:\(port)", cache: {ticker: 0, klines: 0}}
+              simulator: {port: \(port), speed: 600, history_bars: 20}
+            """.utf8))
 }

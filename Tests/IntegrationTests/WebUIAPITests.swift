@@ -36,19 +36,7 @@ struct WebUIAPITests {
               autostart: [exchange-sim, trading, webui, sleeper]\(auth)
             """)
         h.token = token
-        try FileSystem.writeAtomically(
-            h.dir + "/config/trading.yaml",
-            Array(
-                """
-                trading:
-                  symbols: [BTCUSDT, ETHUSDT, SOLUSDT]
-                  engine_defaults:
-                    cycle_interval: 0.2
-                    strategy: {fast: 2, slow: 4}
-                    risk: {loss_cooldown: 0}
-                  exchange: {base_url: "http://127.0.0.1:\(sim)", cache: {ticker: 0, klines: 0}}
-                  simulator: {port: \(sim), speed: 600, history_bars: 20}
-                """.utf8))
+        try writeFastTradingConfig(h, symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT"], port: sim)
         try h.startDaemon()
         return System(h: h, port: web)
     }
