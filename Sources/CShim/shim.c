@@ -2,6 +2,9 @@
 #include <sys/eventfd.h>
 #include "CShim.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
@@ -96,4 +99,101 @@ int sb_wall_timerfd_read(int fd) {
     if (errno == ECANCELED) return 2;
     if (errno == EAGAIN) return 0;
     return -1;
+}
+
+// clone3's arguments up to `cgroup` (CLONE_ARGS_SIZE_VER2), declared here because
+// <linux/sched.h> redefines glibc's CLONE_* macros.
+struct sb_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+#define SB_CLONE_VFORK 0x00004000ULL
+#define SB_CLONE_INTO_CGROUP 0x200000000ULL
+#define SB_CLOSE_RANGE_CLOEXEC (1U << 2)
+
+// The child, a copy of the calling thread only (no CLONE_VM: it runs on its own copy of the
+// stack, like a fork): only async-signal-safe calls until execve. Returns the errno to report
+// and sets `*step` to what failed.
+static int sb_spawn_child(const char *path, char *const argv[], char *const envp[], int in_fd, int out_fd,
+                          const char *cwd, int *step) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) (void)sigaction(sig, &dfl, NULL);
+    }
+    *step = SB_SPAWN_STEP_SETSID;
+    if (setsid() < 0) return errno;
+    *step = SB_SPAWN_STEP_STDIO;
+    if (in_fd >= 0) {
+        if (dup2(in_fd, 0) < 0) return errno;
+    } else {
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd < 0) return errno;
+        if (fd != 0) {
+            if (dup2(fd, 0) < 0) return errno;
+            close(fd);
+        }
+    }
+    if (out_fd >= 0) {
+        if (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0) return errno;
+    } else {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd < 0) return errno;
+        if ((fd != 1 && dup2(fd, 1) < 0) || dup2(1, 2) < 0) return errno;
+        if (fd > 2) close(fd);
+    }
+    *step = SB_SPAWN_STEP_CHDIR;
+    if (cwd != NULL && chdir(cwd) != 0) return errno;
+    // Close-on-exec rather than closed: the error pipe must stay open until execve.
+    if (syscall(SYS_close_range, 3U, ~0U, SB_CLOSE_RANGE_CLOEXEC) != 0) {
+        for (int fd = 3; fd < 65536; fd++) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    *step = SB_SPAWN_STEP_EXEC;
+    if (sigprocmask(SIG_SETMASK, &empty, NULL) != 0) return errno;
+    execve(path, argv, envp);
+    return errno;
+}
+
+pid_t sb_spawn_into_cgroup(int cgroup_fd, const char *path, char *const argv[], char *const envp[], int in_fd,
+                           int out_fd, const char *cwd, int *failed_step) {
+    *failed_step = 0;
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return -errno;
+    // No signal handler may run in the child before its dispositions are reset.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    struct sb_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = SB_CLONE_VFORK | SB_CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroup_fd;
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0) {
+        int failure[2] = {0, 0};
+        failure[1] = sb_spawn_child(path, argv, envp, in_fd, out_fd, cwd, &failure[0]);
+        (void)!write(report[1], failure, sizeof failure);
+        _exit(127);
+    }
+    int clone_error = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(report[1]);
+    if (pid < 0) {
+        close(report[0]);
+        return -clone_error;
+    }
+    // CLONE_VFORK: the child has exec'd (EOF) or failed (its step and errno) by now.
+    int failure[2] = {0, 0};
+    ssize_t n;
+    do n = read(report[0], failure, sizeof failure);
+    while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof failure) {
+        while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR) {}
+        *failed_step = failure[0];
+        return -failure[1];
+    }
+    return (pid_t)pid;
 }

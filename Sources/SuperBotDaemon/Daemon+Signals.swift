@@ -58,14 +58,16 @@ extension Daemon {
         bridge?.stop()
         // Nothing a module started may outlive the daemon's stop: whatever still carries this
         // run directory's marker (a module removed by a reload, a process that escaped) dies now.
-        for runner in modules.values {
-            runner.cgroup?.killAll()
-            runner.cgroup?.remove()
-        }
-        ModuleCgroup.removeRun(runID: runID)
+        for runner in modules.values { runner.cgroup?.killAll() }
         // The modules are gone: the writers drain their pipes, all at once, before anything is swept.
         for runner in modules.values { runner.logWriter.requestStop() }
         for runner in modules.values { runner.logWriter.stop(timeout: 2) }
+        let deadline = Clock.monotonic() + 1
+        for runner in modules.values {
+            runner.cgroup?.waitUntilEmpty(deadline: deadline)
+            runner.cgroup?.remove()
+        }
+        ModuleCgroup.removeRun(runID: runID)
         let survivors = ProcessSnapshot.take(runID: runID).marked
         for pid in survivors.keys { kill(pid, SIGKILL) }
         let killed: JSON = [

@@ -17,13 +17,17 @@ extension Daemon {
         }
     }
 
-    /// One pass over /proc for every module's tree: resources, stopped processes, memory limits.
+    /// One pass over every module's processes: resources, stopped processes, memory limits. The
+    /// whole of /proc is read once, and only when some module's processes are not all in its cgroup.
     func watchdogPass() {
         metrics.watchdogChecks += 1
         let started = Clock.monotonic()
-        let table = ProcessTable.scan()
+        let running = modules.values.filter { $0.pid != nil }
+        let table = running.allSatisfy(\.contained) ? nil : ProcessTable.scan()
         let now = Clock.monotonic()
-        for runner in modules.values where runner.pid != nil { runner.sample(table, now: now) }
+        for runner in running { runner.sample(table, now: now) }
+        let exited = ModuleLogWriter.exited(running.map(\.logWriter))
+        for runner in running where exited.contains(where: { $0 === runner.logWriter }) { runner.restartLogWriter() }
         cache.purgeExpired(now: now)
         metrics.recordWatchdogPass(ms: (Clock.monotonic() - started) * 1000)
     }

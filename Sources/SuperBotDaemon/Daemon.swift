@@ -151,15 +151,19 @@ public final class Daemon {
         }
         scheduleWatchdog(after: min(1, config.watchdog.checkInterval))
         ModuleCgroup.removeEmptyLeftovers()
-        useCgroups =
-            ModuleCgroup.make(runID: runID, module: "probe").map { probe in
-                probe.remove()
-                return true
-            } ?? false
-        logger.info(
-            useCgroups
-                ? "modules run in cgroups of their own" : "no cgroups available; module processes are found by marker",
-            ["cgroup_root": .string(ModuleCgroup.root + "/pids/superbot-" + runID)])
+        let probe = ModuleCgroup.make(runID: runID, module: "probe")
+        probe?.remove()
+        useCgroups = probe != nil
+        if let probe {
+            logger.info(
+                "modules run in cgroups of their own",
+                [
+                    "cgroup_root": .string(FileSystem.directoryName(probe.path)),
+                    "cgroup_version": .string(probe.kind == .unified ? "v2" : "v1"),
+                ])
+        } else {
+            logger.info("no cgroups available; module processes are found by marker")
+        }
         for name in graph.startOrder() where modules[name]!.adoptIfRunning() { metrics.adopted += 1 }
         let closed = closedByTradingHours(now: Daemon.now())
         let wanted = config.autostart.filter { !state.operatorStopped.contains($0) && !closed.contains($0) }

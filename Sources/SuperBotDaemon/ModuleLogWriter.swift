@@ -29,6 +29,9 @@ final class ModuleLogWriter {
     private var startTime: UInt64 = 0
     /// The daemon's own read-write descriptor on the FIFO (see the type's comment).
     private var holdFD: Int32 = -1
+    /// A pidfd on the writer: readable once it has exited, so the watchdog learns that with one
+    /// `poll` instead of a `/proc` read per module and pass.
+    private var pidFD: Int32 = -1
 
     init(module: String, runDirectory: String, runID: String, socket: String) {
         self.module = module
@@ -38,7 +41,10 @@ final class ModuleLogWriter {
         self.socket = socket
     }
 
-    deinit { if holdFD >= 0 { close(holdFD) } }
+    deinit {
+        if holdFD >= 0 { close(holdFD) }
+        if pidFD >= 0 { close(pidFD) }
+    }
 
     /// The marker module name of a writer: no module name can contain a dot.
     var markerName: String { module + ".log" }
@@ -49,10 +55,24 @@ final class ModuleLogWriter {
         return !stat.isZombie && stat.startTime == startTime
     }
 
-    /// The same, from the watchdog's `/proc` scan (no file read per module and pass).
-    func isRunning(in table: ProcessTable) -> Bool {
-        guard let pid, let entry = table.entries[pid] else { return false }
-        return !entry.isZombie && entry.startTime == startTime
+    /// The writers among `writers` that have exited: one `poll` over their pidfds (a `/proc` read
+    /// for one that has none), not a file read per module and pass.
+    static func exited(_ writers: [ModuleLogWriter]) -> [ModuleLogWriter] {
+        let watched = writers.filter { $0.pid != nil && $0.pidFD >= 0 }
+        var entries = watched.map { pollfd(fd: $0.pidFD, events: Int16(POLLIN), revents: 0) }
+        var gone = writers.filter { $0.pid != nil && $0.pidFD < 0 && !$0.isRunning }
+        if !entries.isEmpty && poll(&entries, nfds_t(entries.count), 0) > 0 {
+            gone += zip(watched, entries).filter { $0.1.revents != 0 }.map(\.0)
+        }
+        return gone
+    }
+
+    /// Takes the writer `newPID` (started or adopted) as the one to watch.
+    private func watch(_ newPID: pid_t, startTime: UInt64) {
+        if pidFD >= 0 { close(pidFD) }
+        pid = newPID
+        self.startTime = startTime
+        pidFD = (try? ProcessControl.openPidFD(newPID)) ?? -1
     }
 
     /// Takes over a writer a previous daemon left running (the PID file, checked against the
@@ -64,8 +84,7 @@ final class ModuleLogWriter {
             stat.startTime == file.startTime, let marker = ProcessMarker.read(file.pid), marker.module == markerName,
             marker.runID == runID, FileSystem.isFIFO(fifoPath)
         else { return false }
-        pid = file.pid
-        startTime = file.startTime
+        watch(file.pid, startTime: file.startTime)
         if holdFD < 0 { holdFD = open(fifoPath, O_RDWR | O_NONBLOCK | O_CLOEXEC) }
         return true
     }
@@ -107,8 +126,7 @@ final class ModuleLogWriter {
         var request = SpawnRequest(executable: executable, arguments: arguments, environment: env)
         request.inputFD = input
         let newPID = try Spawner.spawn(request)
-        pid = newPID
-        startTime = ProcStat.read(newPID)?.startTime ?? 0
+        watch(newPID, startTime: ProcStat.read(newPID)?.startTime ?? 0)
         try? ModulePidFile(pid: newPID, startTime: startTime, executable: ProcStat.executable(newPID) ?? executable)
             .write(to: pidFilePath)
     }
@@ -150,5 +168,9 @@ final class ModuleLogWriter {
             _ = waitpid(pid, nil, WNOHANG)
         }
         pid = nil
+        if pidFD >= 0 {
+            close(pidFD)
+            pidFD = -1
+        }
     }
 }

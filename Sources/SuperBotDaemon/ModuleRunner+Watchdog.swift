@@ -6,11 +6,22 @@ import SystemKit
 
 /// The watchdog's pass over a module's tree in /proc: resources, stopped processes, the RSS limit.
 extension ModuleRunner {
-    /// One watchdog pass: resource figures from /proc, process-state alerts, the RSS limit.
-    func sample(_ table: ProcessTable, now: Double) {
-        guard let pid, let main = table.entries[pid] ?? ProcStat.read(pid) else { return }
-        keepLogWriterRunning(table)
-        let tree = table.tree(of: pid)
+    /// One watchdog pass: resource figures from /proc, process-state alerts, the RSS limit. A
+    /// module whose cgroup holds all of its processes is read from the group (its members' stat
+    /// lines only); the others from the pass's table of every process (`table`).
+    func sample(_ table: ProcessTable?, now: Double) {
+        guard let pid else { return }
+        let tree: [ProcStat]
+        let found: ProcStat?
+        if let cgroup, contained || table == nil {
+            if watch?.pid != pid { watch = ProcessWatch(pid: pid, cgroup: cgroup) }
+            found = watch.map { $0.stat() } ?? ProcStat.read(pid)
+            tree = (watch?.members() ?? cgroup.members()).compactMap { $0 == pid ? nil : ProcStat.read($0) }
+        } else {
+            tree = table?.tree(of: pid) ?? []
+            found = table?.entries[pid] ?? ProcStat.read(pid)
+        }
+        guard let main = found else { return }
         knownTree = tree
         let members = [main] + tree
         let ticks = members.reduce(0) { $0 + $1.cpuTicks }
@@ -40,8 +51,8 @@ extension ModuleRunner {
 
     /// A writer that died while its module runs is started again on the same pipe; the module's
     /// output waited in the pipe meanwhile (the daemon holds it open).
-    func keepLogWriterRunning(_ table: ProcessTable) {
-        guard logWriter.pid != nil, !logWriter.isRunning(in: table), !logWriter.isRunning else { return }
+    func restartLogWriter() {
+        guard !logWriter.isRunning else { return }
         context.logger.warning("log writer gone; starting it again", ["module": .string(name)])
         do { try logWriter.start(logWriterSettings) } catch {
             context.logger.error(

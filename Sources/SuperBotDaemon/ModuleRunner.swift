@@ -24,6 +24,8 @@ final class ModuleRunner {
     /// Descendants seen at the last watchdog pass or stop, so ones that left the group die with the module.
     var knownTree: [ProcStat] = []
     var cpuSample: (ticks: UInt64, at: Double)?
+    /// Open descriptors on the main process's stat and the cgroup's members, for the watchdog.
+    var watch: ProcessWatch?
     var resources = ModuleResources()
     var stoppedStateReported = false
     /// Set while a crash restart is pending, so the next start is announced as `module.restarted`.
@@ -35,6 +37,9 @@ final class ModuleRunner {
     /// The module's cgroup, where the machine allows one (made at the first spawn or adoption).
     private(set) var cgroup: ModuleCgroup?
     private var cgroupTried = false
+    /// Whether the running process was born in (or adopted from) a cgroup that holds every
+    /// process of the module: then the group alone says what is left, with no `/proc` search.
+    private(set) var contained = false
 
     enum CountedEvent { case spawn, spawnFailure, healthCheckFailure }
 
@@ -125,6 +130,7 @@ final class ModuleRunner {
         self.pid = nil
         startedWall = nil
         cpuSample = nil
+        watch = nil
         resources = ModuleResources()
         stopHealthChecks()
         unlink(pidFilePath)
@@ -176,7 +182,7 @@ final class ModuleRunner {
     /// The cgroup, made on first use; nil (and not tried again) where the machine has none for us.
     func moduleCgroup() -> ModuleCgroup? {
         // Another daemon's clean-up may have removed the group while it was empty: make it again.
-        if let group = cgroup, !FileSystem.isDirectory(group.pidsPath) { cgroupTried = false }
+        if let group = cgroup, !FileSystem.isDirectory(group.path) { cgroupTried = false }
         if !cgroupTried {
             cgroupTried = true
             cgroup =
@@ -187,7 +193,8 @@ final class ModuleRunner {
     }
 
     private func adopt(_ adoptedPID: pid_t, startTime: UInt64, how: String) -> Bool {
-        _ = moduleCgroup()
+        let group = moduleCgroup()
+        contained = group.map { $0.holdsEveryProcess && $0.members().contains(adoptedPID) } ?? false
         do {
             let fd = try ProcessControl.openPidFD(adoptedPID)
             try context.loop.register(fd, .readable) { [unowned self] _ in self.processExited(.unknown) }
@@ -258,9 +265,15 @@ final class ModuleRunner {
                     ["module": .string(name), "error": .string("\(error)")])
             }
             defer { if let fd = request.outputFD { close(fd) } }
-            let group = moduleCgroup()
-            let newPID = try Spawner.spawn(request)
-            group?.add(newPID)
+            let newPID: pid_t
+            if let group = moduleCgroup() {
+                let spawned = try group.spawn(request)
+                newPID = spawned.pid
+                contained = spawned.inside && group.holdsEveryProcess
+            } else {
+                newPID = try Spawner.spawn(request)
+                contained = false
+            }
             pid = newPID
             startedWall = Clock.wall()
             startTime = ProcStat.read(newPID)?.startTime ?? 0
@@ -351,6 +364,7 @@ final class ModuleRunner {
     }
 
     func members(of pid: pid_t) -> [ProcStat] {
+        if contained, let cgroup { return cgroup.members().compactMap { $0 == pid ? nil : ProcStat.read($0) } }
         let snapshot = context.processSnapshot()
         var found = snapshot.members(of: name, main: pid)
         let known = Set(found.map(\.pid))
@@ -369,8 +383,9 @@ final class ModuleRunner {
         }
         knownTree = []
         cgroup?.killAll()
-        // During a shutdown the daemon sweeps every marked process once, at the end.
-        guard !context.isShuttingDown else { return }
+        // During a shutdown the daemon sweeps every marked process once, at the end; a group that
+        // holds every process has none outside it to search for.
+        guard !context.isShuttingDown, !contained else { return }
         let escaped = context.processSnapshot().marked.filter { $0.value == name && $0.key != pid }.map(\.key)
         for member in escaped { kill(member, SIGKILL) }
         if !escaped.isEmpty {

@@ -22,7 +22,8 @@ public struct ProcStat: Equatable, Sendable {
     public static let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
 
     /// One `read` into a buffer on the stack: the watchdog reads every process's stat each pass,
-    /// so this path allocates nothing but the result.
+    /// so this path allocates nothing but the result. The kernel makes the stat line whole in the
+    /// first read, so a read that leaves room in the buffer is the end (no second read for EOF).
     public static func read(_ pid: pid_t) -> ProcStat? {
         let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
@@ -33,6 +34,7 @@ public struct ProcStat: Equatable, Sendable {
                 let n = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
                 if n > 0 {
                     count += n
+                    if count < buffer.count { break }
                 } else if n < 0 && errno == EINTR {
                     continue
                 } else {

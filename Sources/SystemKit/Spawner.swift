@@ -59,12 +59,7 @@ public struct SpawnRequest: Sendable {
 /// child's whole tree is one process group, descriptors ≥ 3 closed, stdin on /dev/null.
 public enum Spawner {
     public static func spawn(_ request: SpawnRequest) throws -> pid_t {
-        var outputFD: Int32 = request.outputFD ?? -1
-        if request.outputFD == nil, let path = request.outputPath {
-            outputFD = try retryingOnEINTR("open", detail: path) {
-                open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            }
-        }
+        let outputFD = try output(of: request)
         defer { if outputFD >= 0 && request.outputFD == nil { close(outputFD) } }
 
         var attr = posix_spawnattr_t()
@@ -113,6 +108,43 @@ public enum Spawner {
         let rc = posix_spawn(&pid, request.executable, &actions, &attr, argv.pointers, envp.pointers)
         if rc != 0 { throw SystemError("posix_spawn", errno: rc, detail: request.executable) }
         return pid
+    }
+
+    /// The same child, born inside the cgroup v2 directory `cgroupFD` (clone3 with
+    /// CLONE_INTO_CGROUP, as glibc 2.41's `posix_spawnattr_setcgroup_np`; this glibc is older), so
+    /// it cannot fork before it is a member. nil when the kernel refuses clone3 or the flag (an
+    /// older kernel, a seccomp filter): then spawn and move it in.
+    public static func spawn(_ request: SpawnRequest, intoCgroup cgroupFD: Int32) throws -> pid_t? {
+        let outputFD = try output(of: request)
+        defer { if outputFD >= 0 && request.outputFD == nil { close(outputFD) } }
+        let argv = CStringArray(request.arguments.isEmpty ? [request.executable] : request.arguments)
+        let envp = CStringArray(request.environment)
+        defer {
+            argv.free()
+            envp.free()
+        }
+        var step: Int32 = 0
+        let pid = sb_spawn_into_cgroup(
+            cgroupFD, request.executable, argv.pointers, envp.pointers, request.inputFD ?? -1, outputFD,
+            request.workingDirectory, &step)
+        if pid > 0 { return pid }
+        switch Int(step) {
+        case 0: return nil
+        case Int(SB_SPAWN_STEP_CHDIR):
+            throw SystemError("chdir", errno: -pid, detail: request.workingDirectory ?? "")
+        case Int(SB_SPAWN_STEP_EXEC): throw SystemError("execve", errno: -pid, detail: request.executable)
+        default: throw SystemError(step == SB_SPAWN_STEP_SETSID ? "setsid" : "dup2", errno: -pid)
+        }
+    }
+
+    /// The child's stdout and stderr: the request's descriptor, its file opened for appending, or
+    /// -1 for /dev/null.
+    private static func output(of request: SpawnRequest) throws -> Int32 {
+        if let fd = request.outputFD { return fd }
+        guard let path = request.outputPath else { return -1 }
+        return try retryingOnEINTR("open", detail: path) {
+            open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        }
     }
 
     private static func check(_ rc: Int32, _ call: String) throws {

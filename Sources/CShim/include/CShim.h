@@ -39,4 +39,14 @@ int sb_spawnattr_setflags_session(posix_spawnattr_t *attr);
 int sb_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 int sb_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
+/// Starts `path` with the same hygiene as our posix_spawn (default dispositions, empty mask,
+/// new session, stdin from `in_fd` or /dev/null, stdout and stderr to `out_fd` or /dev/null,
+/// `cwd`, descriptors >= 3 closed) but born inside the cgroup v2 directory `cgroup_fd`:
+/// clone3 with CLONE_INTO_CGROUP, as glibc >= 2.41's posix_spawnattr_setcgroup_np does.
+/// Returns the pid, or -errno with `*failed_step` 0 when no child could be made (clone3 missing
+/// or refused: fall back), or the SB_SPAWN_STEP_* the child failed at.
+pid_t sb_spawn_into_cgroup(int cgroup_fd, const char *path, char *const argv[], char *const envp[], int in_fd,
+                           int out_fd, const char *cwd, int *failed_step);
+enum { SB_SPAWN_STEP_SETSID = 1, SB_SPAWN_STEP_STDIO = 2, SB_SPAWN_STEP_CHDIR = 3, SB_SPAWN_STEP_EXEC = 4 };
+
 #endif
