@@ -52,6 +52,45 @@ public enum JSONScanner {
         }
     }
 
+    /// Calls `visit(element)` for each element of the array spanning `range`; allocates nothing.
+    /// Returns false if the text is not exactly one valid array.
+    public static func forEachElement(
+        _ bytes: [UInt8], in range: Range<Int>? = nil, maxDepth: Int = 256, _ visit: (Range<Int>) -> Void
+    ) -> Bool {
+        let r = range ?? 0..<bytes.count
+        return bytes.withUnsafeBufferPointer { buffer -> Bool in
+            guard let base = buffer.baseAddress, r.upperBound <= buffer.count else { return false }
+            var s = RawScanner(p: base, end: r.upperBound, i: r.lowerBound, maxDepth: maxDepth)
+            s.skipWhitespace()
+            guard s.i < s.end, base[s.i] == 0x5B else { return false }
+            s.i += 1
+            s.skipWhitespace()
+            if s.i < s.end && base[s.i] == 0x5D {
+                s.i += 1
+                s.skipWhitespace()
+                return s.i == s.end
+            }
+            while true {
+                s.skipWhitespace()
+                let start = s.i
+                guard s.value(depth: 1) else { return false }
+                visit(start..<s.i)
+                s.skipWhitespace()
+                guard s.i < s.end else { return false }
+                if base[s.i] == 0x2C {
+                    s.i += 1
+                    continue
+                }
+                if base[s.i] == 0x5D {
+                    s.i += 1
+                    s.skipWhitespace()
+                    return s.i == s.end
+                }
+                return false
+            }
+        }
+    }
+
     /// Whether `bytes` is valid UTF-8; ASCII text (the usual case) is checked eight bytes at a time.
     public static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
         let ascii = bytes.withUnsafeBytes { raw -> Bool in

@@ -8,8 +8,11 @@ protocol BusBackend: AnyObject {
     func deliver(_ message: [UInt8], to connection: Connection)
     /// A message published on this host (every one, whether or not anyone here listens); `data` is its raw JSON text.
     func didPublish(topic: String, data: ArraySlice<UInt8>, source: String)
+    /// The end of a loop turn: a backend that forwards hands over the turn's publishes at once.
+    func turnEnded()
 }
 
 extension ControlServer: BusBackend {
     func didPublish(topic: String, data: ArraySlice<UInt8>, source: String) {}
+    func turnEnded() {}
 }

@@ -78,6 +78,7 @@ extension ControlServer {
     }
 
     func flushPending() {
+        relay?.backend.turnEnded()
         if queueBoundCheckDue { enforceQueueBound() }
         guard !pendingFlush.isEmpty else { return }
         let list = pendingFlush

@@ -215,7 +215,7 @@ extension Daemon {
     func makeBridge(_ infrastructure: InfrastructureConfig) throws -> RedisBusBridge {
         try RedisBusBridge(
             server: server, loop: loop, url: infrastructure.redis.url, prefix: infrastructure.redis.prefix,
-            origin: "\(getpid())-\(runID.prefix(8))-\(UInt32.random(in: 0...UInt32.max))")
+            origin: RedisBusBridge.newOrigin())
     }
 
     func start(_ bridge: RedisBusBridge) {

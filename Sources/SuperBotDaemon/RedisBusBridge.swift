@@ -8,40 +8,71 @@ import SystemKit
 
 /// The bus across hosts (`infrastructure.bus.backend: redis`). Local delivery is the control
 /// server's, untouched; every local publish is also queued for Redis on channel
-/// `<prefix>bus.<topic>`, and every message on `<prefix>bus.*` from another daemon is relayed
-/// here as if published locally (but not forwarded back). Redis work happens on two threads of
+/// `<prefix>bus.<origin>.<topic>`, and every message on a bus channel of another daemon is
+/// relayed here as if published locally (but not forwarded back). The subscription patterns
+/// exclude this daemon's own origin, so Redis never sends its messages back to it (no fan-out
+/// work in Redis, nothing for the subscribed thread to read and drop). Redis work happens on two threads of
 /// the bridge's own (one publishing, one subscribed), so a slow or dead Redis never stalls the
 /// loop: while it is down, local relaying goes on, messages for other hosts are counted as
 /// dropped (at-most-once stays the contract), and the threads reconnect with backoff.
 final class RedisBusBridge: BusBackend {
-    /// What crosses Redis: `{"o": origin, "h": host, "s": source, "d": data}` (data verbatim).
+    /// What crosses Redis: `{"o": origin, "h": host, "s": source, "d": data}` for one message, or
+    /// `{"o": origin, "h": host, "m": [{"s": source, "d": data}, …]}` for a run of messages on one
+    /// topic published back to back (data verbatim in both).
     struct Envelope {
         var origin: String
         var host: String
-        var source: String
-        var data: [UInt8]
+        var messages: [(source: String, data: [UInt8])]
 
         /// nil for anything that is not exactly such an object with valid JSON data.
         init?(decoding bytes: [UInt8]) {
             guard JSONScanner.isValidUTF8(bytes) else { return nil }
             var o: String?
             var h: String?
-            var s: String?
-            var d: Range<Int>?
+            var one: (source: String?, data: Range<Int>?) = (nil, nil)
+            var batch: Range<Int>?
             let valid = JSONScanner.forEachMember(bytes) { key, value in
                 if JSONScanner.equal(bytes, key, "o") {
                     o = JSONScanner.string(bytes, value)
                 } else if JSONScanner.equal(bytes, key, "h") {
                     h = JSONScanner.string(bytes, value)
                 } else if JSONScanner.equal(bytes, key, "s") {
-                    s = JSONScanner.string(bytes, value)
+                    one.source = JSONScanner.string(bytes, value)
                 } else if JSONScanner.equal(bytes, key, "d") {
-                    d = value
+                    one.data = value
+                } else if JSONScanner.equal(bytes, key, "m") {
+                    batch = value
                 }
             }
             // Host and source are copied into bus.message lines as they are: plain names only.
-            guard valid, let o, let h, let s, let d, Envelope.isName(h), Envelope.isName(s) else { return nil }
-            self.init(origin: o, host: h, source: s, data: Array(bytes[d]))
+            guard valid, let o, let h, Envelope.isName(h) else { return nil }
+            var messages: [(source: String, data: [UInt8])] = []
+            switch (one.source, one.data, batch) {
+            case (let source?, let data?, nil):
+                guard Envelope.isName(source) else { return nil }
+                messages = [(source, Array(bytes[data]))]
+            case (nil, nil, let batch?):
+                var ok = true
+                let array = JSONScanner.forEachElement(bytes, in: batch) { element in
+                    var source: String?
+                    var data: Range<Int>?
+                    let member = JSONScanner.forEachMember(bytes, in: element) { key, value in
+                        if JSONScanner.equal(bytes, key, "s") {
+                            source = JSONScanner.string(bytes, value)
+                        } else if JSONScanner.equal(bytes, key, "d") {
+                            data = value
+                        }
+                    }
+                    guard ok, member, let source, let data, Envelope.isName(source) else {
+                        ok = false
+                        return
+                    }
+                    messages.append((source, Array(bytes[data])))
+                }
+                guard array, ok, !messages.isEmpty else { return nil }
+            default: return nil
+            }
+            self.init(origin: o, host: h, messages: messages)
         }
 
         static func isName(_ text: String) -> Bool {
@@ -53,11 +84,10 @@ final class RedisBusBridge: BusBackend {
                 }
         }
 
-        init(origin: String, host: String, source: String, data: [UInt8]) {
+        init(origin: String, host: String, messages: [(source: String, data: [UInt8])]) {
             self.origin = origin
             self.host = host
-            self.source = source
-            self.data = data
+            self.messages = messages
         }
     }
 
@@ -101,6 +131,31 @@ final class RedisBusBridge: BusBackend {
     /// Called on the loop when Redis goes down (with why) or comes back (nil).
     var onState: (_ down: String?) -> Void = { _ in }
 
+    /// A daemon's origin: 16 lowercase hex digits, new for each daemon process. The fixed shape
+    /// is what lets `excludingPatterns` leave out exactly one origin.
+    static func newOrigin() -> String {
+        let digits = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// Redis glob patterns for every bus channel whose origin is not `origin`: for each digit,
+    /// the channels that agree with it before that digit and differ there. They are disjoint,
+    /// so Redis delivers a message once, and together they cover every other 16-digit origin.
+    static func excludingPatterns(prefix: String, origin: String) -> [String] {
+        let head = globEscaped(prefix)
+        let digits = Array(origin)
+        return digits.indices.map { i in head + String(digits[..<i]) + "[^" + String(digits[i]) + "]*" }
+    }
+
+    static func globEscaped(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            if "*?[]\\^".contains(c) { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+
     init(server: ControlServer, loop: EventLoop, url: RedisURL, prefix: String, origin: String) throws {
         self.server = server
         self.url = url
@@ -115,16 +170,27 @@ final class RedisBusBridge: BusBackend {
 
     func deliver(_ message: [UInt8], to connection: Connection) { server.deliver(message, to: connection) }
 
+    /// This loop turn's local publishes, handed to the publishing thread when the turn ends:
+    /// one lock and at most one wake-up per turn, not per message.
+    private var turn: [(topic: String, data: [UInt8], source: String)] = []
+
     func didPublish(topic: String, data: ArraySlice<UInt8>, source: String) {
+        turn.append((topic, Array(data), source))
+    }
+
+    func turnEnded() {
+        guard !turn.isEmpty else { return }
+        let batch = turn
+        turn.removeAll(keepingCapacity: true)
         let wasEmpty = shared.state.withLock { s -> Bool in
-            guard s.up, s.outbox.count < RedisBusBridge.outboxLimit else {
-                s.counters.dropped += 1
-                return false
-            }
-            s.outbox.append((topic, Array(data), source))
-            return s.outbox.count == 1
+            let room = s.up ? max(0, RedisBusBridge.outboxLimit - s.outbox.count) : 0
+            s.counters.dropped += max(0, batch.count - room)
+            guard room > 0 else { return false }
+            let wasEmpty = s.outbox.isEmpty
+            s.outbox += batch.prefix(room)
+            return wasEmpty
         }
-        // The thread takes everything queued at once: one wake-up per batch, not per message.
+        // The thread takes everything queued at once.
         if wasEmpty { shared.wake.signal() }
     }
 
@@ -134,7 +200,7 @@ final class RedisBusBridge: BusBackend {
     func start() {
         let (shared, url, prefix, origin, executor) = (shared, url, prefix, origin, executor)
         let relay = LoopBound(self, executor: executor)
-        let framer = PublishFramer(prefix: prefix, origin: origin, host: host)
+        let framer = PublishFramer(channelPrefix: prefix + origin + ".", origin: origin, host: host)
         DispatchQueue(label: "superbot.redis-publish").async {
             var framer = framer
             RedisBusBridge.publishLoop(
@@ -142,19 +208,23 @@ final class RedisBusBridge: BusBackend {
                 report: { down in relay.execute { $0.stateChanged(down) } })
         }
         DispatchQueue(label: "superbot.redis-subscribe").async {
-            RedisBusBridge.subscribeLoop(shared: shared, url: url, pattern: prefix + "*", ownHead: framer.head) {
+            let patterns = RedisBusBridge.excludingPatterns(prefix: prefix, origin: origin)
+            RedisBusBridge.subscribeLoop(shared: shared, url: url, patterns: patterns, ownHead: framer.head) {
                 channel, envelope in
-                guard channel.hasPrefix(prefix) else { return .rejected }
-                let topic = String(channel.dropFirst(prefix.count))
-                guard (try? Topic.validate(topic)) != nil else { return .rejected }
                 guard envelope.origin != origin else { return .echo }
+                // `<prefix><origin>.<topic>`, the origin the envelope's own.
+                let from = prefix + envelope.origin + "."
+                guard channel.hasPrefix(from) else { return .rejected }
+                let topic = String(channel.dropFirst(from.count))
+                guard (try? Topic.validate(topic)) != nil else { return .rejected }
                 relay.execute { bridge in
-                    let source = envelope.source + "@" + envelope.host
-                    bridge.relay?.publish(
-                        topic: topic, bytes: envelope.data, range: 0..<envelope.data.count, source: source, local: false
-                    )
+                    for message in envelope.messages {
+                        bridge.relay?.publish(
+                            topic: topic, bytes: message.data, range: 0..<message.data.count,
+                            source: message.source + "@" + envelope.host, local: false)
+                    }
                 }
-                return .relayed
+                return .relayed(envelope.messages.count)
             }
         }
     }
@@ -188,7 +258,8 @@ final class RedisBusBridge: BusBackend {
     /// Publishes the outbox in pipelined batches; on a failure drops the batch, reports the
     /// outage once and reconnects after a backoff.
     static func publishLoop(
-        shared: Shared, url: RedisURL, frame: ([(topic: String, data: [UInt8], source: String)]) -> [UInt8],
+        shared: Shared, url: RedisURL,
+        frame: ([(topic: String, data: [UInt8], source: String)]) -> (bytes: [UInt8], runs: [Int]),
         report: @escaping @Sendable (String?) -> Void
     ) {
         var backoff = Backoff(base: 0.1, cap: 5)
@@ -217,8 +288,9 @@ final class RedisBusBridge: BusBackend {
             }
             guard !batch.isEmpty else { continue }
             do {
-                let replies = try connection!.pipeline(encoded: frame(batch), count: batch.count)
-                let failed = replies.filter { $0.errorMessage != nil }.count
+                let framed = frame(batch)
+                let replies = try connection!.pipeline(encoded: framed.bytes, count: framed.runs.count)
+                let failed = zip(replies, framed.runs).filter { $0.0.errorMessage != nil }.reduce(0) { $0 + $1.1 }
                 shared.state.withLock {
                     $0.counters.forwarded += batch.count - failed
                     $0.counters.dropped += failed
@@ -235,28 +307,32 @@ final class RedisBusBridge: BusBackend {
         }
     }
 
-    enum Verdict { case relayed, echo, rejected }
+    enum Verdict {
+        case relayed(Int)
+        case echo, rejected
+    }
 
-    /// PSUBSCRIBEs to every bus channel (the local subscriptions then filter exactly, as for
-    /// local messages) and hands each message to `deliver`.
+    /// PSUBSCRIBEs to every other daemon's bus channels (the local subscriptions then filter
+    /// exactly, as for local messages) and hands each message to `deliver`.
     static func subscribeLoop(
-        shared: Shared, url: RedisURL, pattern: String, ownHead: [UInt8], deliver: (String, Envelope) -> Verdict
+        shared: Shared, url: RedisURL, patterns: [String], ownHead: [UInt8], deliver: (String, Envelope) -> Verdict
     ) {
         var backoff = Backoff(base: 0.1, cap: 5)
         while !shared.state.withLock({ $0.stopping }) {
             do {
                 let subscriber = try RedisSubscriber(url, timeout: 2)
-                try subscriber.psubscribe([pattern])
+                try subscriber.psubscribe(patterns)
                 backoff.reset()
                 while !shared.state.withLock({ $0.stopping }) {
                     guard let message = try subscriber.next(within: 0.5) else { continue }
-                    // Our own messages come back too: recognised by their first bytes, not parsed.
+                    // Our own messages are not subscribed to; one that came anyway (another daemon
+                    // with our origin) is recognised by its first bytes, not parsed.
                     let verdict: Verdict =
                         message.payload.starts(with: ownHead)
                         ? .echo : Envelope(decoding: message.payload).map { deliver(message.channel, $0) } ?? .rejected
                     shared.state.withLock { s in
                         switch verdict {
-                        case .relayed: s.counters.received += 1
+                        case .relayed(let count): s.counters.received += count
                         case .echo: s.counters.echoes += 1
                         case .rejected: s.counters.rejected += 1
                         }
@@ -269,50 +345,85 @@ final class RedisBusBridge: BusBackend {
     }
 
     /// A batch of local publishes as PUBLISH commands in one buffer, envelopes written in place
-    /// (the constant head once, each source's JSON text once).
+    /// (the constant head once, each source's JSON text once). Messages on the same topic back to
+    /// back (up to `runLimit`) share one PUBLISH: Redis then parses, matches and fans out one
+    /// command for the run instead of one per message.
     struct PublishFramer {
+        /// `<prefix>bus.<origin>.`, before each topic.
         let prefix: [UInt8]
+        /// `{"o":…,"h":…,`, the start of every envelope (how an echo is recognised).
         let head: [UInt8]
         var sources: [String: [UInt8]] = [:]
+        static let runLimit = 256
         static let command = Array("*3\r\n$7\r\nPUBLISH\r\n".utf8)
+        static let sourceKey = Array("\"s\":".utf8)
         static let dataKey = Array(",\"d\":".utf8)
+        static let batchKey = Array("\"m\":[".utf8)
 
-        init(prefix: String, origin: String, host: String) {
-            self.prefix = Array(prefix.utf8)
+        init(channelPrefix: String, origin: String, host: String) {
+            self.prefix = Array(channelPrefix.utf8)
             var h = "{\"o\":"
             JSON.writeString(origin, to: &h)
             h += ",\"h\":"
             JSON.writeString(host, to: &h)
-            h += ",\"s\":"
+            h += ","
             head = Array(h.utf8)
         }
 
-        mutating func frame(_ batch: [(topic: String, data: [UInt8], source: String)]) -> [UInt8] {
+        /// The commands, and how many messages each carries.
+        mutating func frame(_ batch: [(topic: String, data: [UInt8], source: String)]) -> (bytes: [UInt8], runs: [Int])
+        {
             var out: [UInt8] = []
-            out.reserveCapacity(batch.count * 200)
-            for m in batch {
-                let source: [UInt8]
-                if let known = sources[m.source] {
-                    source = known
-                } else {
-                    var s = ""
-                    JSON.writeString(m.source, to: &s)
-                    source = Array(s.utf8)
-                    if sources.count < 10_000 { sources[m.source] = source }
+            out.reserveCapacity(batch.count * 160)
+            var runs: [Int] = []
+            var start = 0
+            while start < batch.count {
+                var end = start + 1
+                while end < batch.count && end - start < PublishFramer.runLimit
+                    && batch[end].topic == batch[start].topic
+                {
+                    end += 1
                 }
+                let run = batch[start..<end]
+                let sourceTexts = run.map { sourceText($0.source) }
+                // {"o":…,"h":…,"s":S,"d":D}  or  {"o":…,"h":…,"m":[{"s":S,"d":D},…]}
+                let bodies = zip(run, sourceTexts).reduce(0) {
+                    $0 + PublishFramer.sourceKey.count + $1.1.count + PublishFramer.dataKey.count + $1.0.data.count
+                }
+                let length =
+                    run.count == 1
+                    ? head.count + bodies + 1 : head.count + PublishFramer.batchKey.count + bodies + 3 * run.count + 1
                 out += PublishFramer.command
-                RESPValue.appendBulkHeader(prefix.count + m.topic.utf8.count, to: &out)
+                RESPValue.appendBulkHeader(prefix.count + run.first!.topic.utf8.count, to: &out)
                 out += prefix
-                out += m.topic.utf8
+                out += run.first!.topic.utf8
                 out += [13, 10]
-                RESPValue.appendBulkHeader(head.count + source.count + 5 + m.data.count + 1, to: &out)
+                RESPValue.appendBulkHeader(length, to: &out)
                 out += head
-                out += source
-                out += PublishFramer.dataKey
-                out += m.data
+                if run.count > 1 { out += PublishFramer.batchKey }
+                for (k, (m, source)) in zip(run, sourceTexts).enumerated() {
+                    if run.count > 1 { out += k == 0 ? [UInt8(ascii: "{")] : [UInt8(ascii: ","), UInt8(ascii: "{")] }
+                    out += PublishFramer.sourceKey
+                    out += source
+                    out += PublishFramer.dataKey
+                    out += m.data
+                    if run.count > 1 { out.append(UInt8(ascii: "}")) }
+                }
+                if run.count > 1 { out.append(UInt8(ascii: "]")) }
                 out += [UInt8(ascii: "}"), 13, 10]
+                runs.append(run.count)
+                start = end
             }
-            return out
+            return (out, runs)
+        }
+
+        private mutating func sourceText(_ source: String) -> [UInt8] {
+            if let known = sources[source] { return known }
+            var s = ""
+            JSON.writeString(source, to: &s)
+            let text = Array(s.utf8)
+            if sources.count < 10_000 { sources[source] = text }
+            return text
         }
     }
 

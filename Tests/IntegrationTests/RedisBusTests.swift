@@ -118,8 +118,9 @@ import Testing
         #expect(onA.topics("price.").count == 20, "A delivers its own messages once: no echo from Redis")
         wrongShape.drain()
         #expect(wrongShape.messages.isEmpty, "price.* does not match price.BTCUSDT.update on B either")
-        #expect(waitUntil(5) { (bridge(a)["echoes_skipped"]?.intValue ?? 0) >= 20 })
         #expect(bridge(b)["received"]?.intValue ?? 0 >= 20 && bridge(a)["forwarded"]?.intValue ?? 0 >= 20)
+        // Redis never sends A its own messages: its patterns leave its own channels out.
+        #expect(bridge(a)["echoes_skipped"]?.intValue == 0)
 
         // Redis dies: A's local delivery goes on, the messages for B are dropped and counted, and
         // an alert says so once.
@@ -182,11 +183,15 @@ import Testing
         let onB = try Listener(b, [">"])
         #expect(waitUntil(10) { bridge(b)["state"]?.stringValue == "up" })
         let raw = try RedisConnectionProbe(redis.unixURL)
-        // Not an envelope; a bad topic; a source that would break the framing; data that is not JSON.
+        // Not an envelope; a bad topic; a source that would break the framing; data that is not
+        // JSON; a channel of another origin than the envelope's.
+        let o = "00000000000000ab"
         for (channel, payload) in [
-            ("t:bus.a.b", "hello"), ("t:bus.a..b", #"{"o":"x","h":"h","s":"s","d":1}"#),
-            ("t:bus.a.b", #"{"o":"x","h":"h","s":"s\"x","d":1}"#), ("t:bus.a.b", #"{"o":"x","h":"h","s":"s","d":tru}"#),
-            ("t:bus.ok.topic", #"{"o":"x","h":"h","s":"s","d":{"fine":true}}"#),
+            ("t:bus.\(o).a.b", "hello"), ("t:bus.\(o).a..b", #"{"o":"\#(o)","h":"h","s":"s","d":1}"#),
+            ("t:bus.\(o).a.b", #"{"o":"\#(o)","h":"h","s":"s\"x","d":1}"#),
+            ("t:bus.\(o).a.b", #"{"o":"\#(o)","h":"h","s":"s","d":tru}"#),
+            ("t:bus.00000000000000cd.a.b", #"{"o":"\#(o)","h":"h","s":"s","d":1}"#),
+            ("t:bus.\(o).ok.topic", #"{"o":"\#(o)","h":"h","s":"s","d":{"fine":true}}"#),
         ] {
             try raw.publish(channel, payload)
         }
@@ -196,7 +201,7 @@ import Testing
                 return !onB.messages.isEmpty
             })
         #expect(onB.messages.map { $0["topic"]?.stringValue } == ["ok.topic"])
-        #expect(waitUntil(5) { bridge(b)["rejected"]?.intValue == 4 })
+        #expect(waitUntil(5) { bridge(b)["rejected"]?.intValue == 5 })
     }
 }
 

@@ -35,6 +35,7 @@ import Testing
         func didPublish(topic: String, data: ArraySlice<UInt8>, source: String) {
             forwarded.append("\(topic) \(String(decoding: data, as: UTF8.self)) \(source)")
         }
+        func turnEnded() {}
     }
 
     func connection(_ id: Int) -> Connection {

@@ -226,48 +226,76 @@ def main():
     p.add_argument("--trials-start", type=int, default=3)
     p.add_argument("--idle-seconds", type=float, default=30)
     p.add_argument("--dir", default=None, help="where the supervisors run (default: a temp dir on this disk)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds, alternating which contender goes first; medians")
     args = p.parse_args()
     base = args.dir or tempfile.mkdtemp(prefix="sbbench-", dir=os.getcwd() + "/.build")
-    rows = []
+    values = {}  # metric -> ([ours per round], [theirs per round], unit, goal)
 
-    def row(metric, ours, theirs, unit, goal):
-        ratio = (theirs / ours) if ours else float("inf")
-        rows.append((metric, ours, theirs, ratio, unit, goal))
+    def record(metric, ours, theirs, unit, goal):
+        entry = values.setdefault(metric, ([], [], unit, goal))
+        entry[0].append(ours)
+        entry[1].append(theirs)
         print(f"  {metric}: SuperBot {ours:.2f} {unit}, supervisord {theirs:.2f} {unit}", flush=True)
 
-    print(f"# SuperBot vs supervisord — {os.cpu_count()} cores, run dir {base}", flush=True)
-    for count in (3, 100):
-        sups = [SuperBot(args, f"{base}/sb-{count}", count), Supervisord(args, f"{base}/sd-{count}", count)]
-        pids = [s.start() for s in sups]
-        for s, pid in zip(sups, pids):
-            wait_for(lambda: len(sleepers(pid)) >= count, timeout=60)
-        time.sleep(2)
-        row(f"daemon RSS, {count} modules", rss_kib(pids[0]) / 1024, rss_kib(pids[1]) / 1024, "MiB", "≤ 1/3 of supervisord")
-        if count == 3:
-            row("crash → new child running (restart delay 0)", bench_restart(sups[0], pids[0], args.trials_restart),
-                bench_restart(sups[1], pids[1], max(3, args.trials_restart // 3)), "ms", "≤ runit's 3.0 ms")
-            row("status round trip (CLI process)", bench_status(sups[0], args.trials_status),
-                bench_status(sups[1], max(5, args.trials_status // 2)), "ms", "≤ 5 ms")
-        else:
-            time.sleep(1)
-            c0 = [cpu_seconds(pid) for pid in pids]
-            time.sleep(args.idle_seconds)
-            c1 = [cpu_seconds(pid) for pid in pids]
-            scale = 30 / args.idle_seconds
-            row(f"idle CPU, 100 modules (per 30 s)", (c1[0] - c0[0]) * 1000 * scale, (c1[1] - c0[1]) * 1000 * scale, "ms", "< supervisord")
-        for s in sups:
-            s.stop()
-            cleanup_markers(s)
-    row("cold start, 100 modules until all running", bench_cold_start(SuperBot, args, base, 100),
-        bench_cold_start(Supervisord, args, base, 100), "ms", "≤ runit")
-    ours, theirs = bench_kill9(SuperBot, args, base), bench_kill9(Supervisord, args, base)
-    print(f"  supervisor SIGKILLed and restarted, 3 modules: SuperBot runs {ours} copies, supervisord runs {theirs}", flush=True)
+    def pair(first_ours, ours, theirs):
+        """Runs the two measurements in the round's order; returns (ours, theirs)."""
+        if first_ours:
+            a = ours()
+            return a, theirs()
+        b = theirs()
+        return ours(), b
 
+    print(f"# SuperBot vs supervisord — {os.cpu_count()} cores, run dir {base}, {args.rounds} rounds", flush=True)
+    copies = []
+    for r in range(args.rounds):
+        first = r % 2 == 0
+        print(f"round {r + 1} ({'SuperBot' if first else 'supervisord'} first)", flush=True)
+        for count in (3, 100):
+            sups = [SuperBot(args, f"{base}/r{r}-sb-{count}", count), Supervisord(args, f"{base}/r{r}-sd-{count}", count)]
+            pids = [s.start() for s in sups]
+            for s, pid in zip(sups, pids):
+                wait_for(lambda: len(sleepers(pid)) >= count, timeout=60)
+            time.sleep(2)
+            record(f"daemon RSS, {count} modules", rss_kib(pids[0]) / 1024, rss_kib(pids[1]) / 1024, "MiB",
+                   "≤ 1/3 of supervisord")
+            if count == 3:
+                record("crash → new child running (restart delay 0)",
+                       *pair(first, lambda: bench_restart(sups[0], pids[0], args.trials_restart),
+                             lambda: bench_restart(sups[1], pids[1], max(3, args.trials_restart // 3))),
+                       "ms", "≤ runit's 3.0 ms")
+                record("status round trip (CLI process)",
+                       *pair(first, lambda: bench_status(sups[0], args.trials_status),
+                             lambda: bench_status(sups[1], max(5, args.trials_status // 2))),
+                       "ms", "≤ 5 ms")
+            else:
+                time.sleep(1)
+                c0 = [cpu_seconds(pid) for pid in pids]
+                time.sleep(args.idle_seconds)
+                c1 = [cpu_seconds(pid) for pid in pids]
+                scale = 30 / args.idle_seconds
+                record("idle CPU, 100 modules (per 30 s)", (c1[0] - c0[0]) * 1000 * scale,
+                       (c1[1] - c0[1]) * 1000 * scale, "ms", "< supervisord")
+            for s in sups:
+                s.stop()
+                cleanup_markers(s)
+        record("cold start, 100 modules until all running",
+               *pair(first, lambda: bench_cold_start(SuperBot, args, f"{base}/r{r}", 100),
+                     lambda: bench_cold_start(Supervisord, args, f"{base}/r{r}", 100)),
+               "ms", "≤ runit")
+        ours, theirs = pair(first, lambda: bench_kill9(SuperBot, args, f"{base}/r{r}"),
+                            lambda: bench_kill9(Supervisord, args, f"{base}/r{r}"))
+        copies.append((ours, theirs))
+        print(f"  supervisor SIGKILLed and restarted, 3 modules: SuperBot runs {ours} copies, supervisord runs {theirs}",
+              flush=True)
+
+    print(f"\nMedians of {args.rounds} rounds (each round's figures above):")
     print("\n| metric | SuperBot | supervisord | supervisord / SuperBot | goal |")
     print("|---|---:|---:|---:|---|")
-    for metric, o, t, r, unit, goal in rows:
-        shown = f"{r:.1f}×" if o else "— (SuperBot under one 10 ms clock tick)"
+    for metric, (o_all, t_all, unit, goal) in values.items():
+        o, t = statistics.median(o_all), statistics.median(t_all)
+        shown = f"{t / o:.1f}×" if o else "— (SuperBot under one 10 ms clock tick)"
         print(f"| {metric} | {o:.2f} {unit} | {t:.2f} {unit} | {shown} | {goal} |")
+    ours, theirs = max(c[0] for c in copies), max(c[1] for c in copies)
     print(f"| supervisor SIGKILLed + restarted, 3 modules | {ours} processes (adopted) | {theirs} processes "
           f"({'duplicates' if theirs > 3 else 'no duplicates'}) | | no duplicates |")
     shutil.rmtree(base, ignore_errors=True)
