@@ -10,45 +10,19 @@ public enum JSONScanner {
     public static func forEachMember(
         _ bytes: [UInt8], in range: Range<Int>? = nil, maxDepth: Int = 256, _ visit: (Range<Int>, Range<Int>) -> Void
     ) -> Bool {
-        let r = range ?? 0..<bytes.count
-        return bytes.withUnsafeBufferPointer { buffer -> Bool in
-            guard let base = buffer.baseAddress, r.upperBound <= buffer.count else { return false }
-            var s = RawScanner(p: base, end: r.upperBound, i: r.lowerBound, maxDepth: maxDepth)
+        forEachItem(bytes, in: range, maxDepth: maxDepth, open: 0x7B, close: 0x7D) { s in
+            guard s.i < s.end, s.p[s.i] == 0x22 else { return false }
+            let keyStart = s.i + 1
+            guard s.string() else { return false }
+            let key = keyStart..<(s.i - 1)
             s.skipWhitespace()
-            guard s.i < s.end, base[s.i] == 0x7B else { return false }
+            guard s.i < s.end, s.p[s.i] == 0x3A else { return false }
             s.i += 1
             s.skipWhitespace()
-            if s.i < s.end && base[s.i] == 0x7D {
-                s.i += 1
-                s.skipWhitespace()
-                return s.i == s.end
-            }
-            while true {
-                s.skipWhitespace()
-                guard s.i < s.end, base[s.i] == 0x22 else { return false }
-                let keyStart = s.i + 1
-                guard s.string() else { return false }
-                let key = keyStart..<(s.i - 1)
-                s.skipWhitespace()
-                guard s.i < s.end, base[s.i] == 0x3A else { return false }
-                s.i += 1
-                s.skipWhitespace()
-                let start = s.i
-                guard s.value(depth: 1) else { return false }
-                visit(key, start..<s.i)
-                s.skipWhitespace()
-                guard s.i < s.end else { return false }
-                if base[s.i] == 0x2C {
-                    s.i += 1
-                    continue
-                }
-                if base[s.i] == 0x7D {
-                    s.i += 1
-                    s.skipWhitespace()
-                    return s.i == s.end
-                }
-                return false
-            }
+            let start = s.i
+            guard s.value(depth: 1) else { return false }
+            visit(key, start..<s.i)
+            return true
         }
     }
 
@@ -57,31 +31,44 @@ public enum JSONScanner {
     public static func forEachElement(
         _ bytes: [UInt8], in range: Range<Int>? = nil, maxDepth: Int = 256, _ visit: (Range<Int>) -> Void
     ) -> Bool {
+        forEachItem(bytes, in: range, maxDepth: maxDepth, open: 0x5B, close: 0x5D) { s in
+            let start = s.i
+            guard s.value(depth: 1) else { return false }
+            visit(start..<s.i)
+            return true
+        }
+    }
+
+    /// The container both share: `open`, items separated by commas (each read by `item`, which
+    /// starts at the item's first byte), `close`, and nothing after it but whitespace.
+    @inline(__always)
+    private static func forEachItem(
+        _ bytes: [UInt8], in range: Range<Int>?, maxDepth: Int, open: UInt8, close: UInt8,
+        _ item: (inout RawScanner) -> Bool
+    ) -> Bool {
         let r = range ?? 0..<bytes.count
         return bytes.withUnsafeBufferPointer { buffer -> Bool in
             guard let base = buffer.baseAddress, r.upperBound <= buffer.count else { return false }
             var s = RawScanner(p: base, end: r.upperBound, i: r.lowerBound, maxDepth: maxDepth)
             s.skipWhitespace()
-            guard s.i < s.end, base[s.i] == 0x5B else { return false }
+            guard s.i < s.end, base[s.i] == open else { return false }
             s.i += 1
             s.skipWhitespace()
-            if s.i < s.end && base[s.i] == 0x5D {
+            if s.i < s.end && base[s.i] == close {
                 s.i += 1
                 s.skipWhitespace()
                 return s.i == s.end
             }
             while true {
                 s.skipWhitespace()
-                let start = s.i
-                guard s.value(depth: 1) else { return false }
-                visit(start..<s.i)
+                guard item(&s) else { return false }
                 s.skipWhitespace()
                 guard s.i < s.end else { return false }
                 if base[s.i] == 0x2C {
                     s.i += 1
                     continue
                 }
-                if base[s.i] == 0x5D {
+                if base[s.i] == close {
                     s.i += 1
                     s.skipWhitespace()
                     return s.i == s.end

@@ -38,7 +38,7 @@ public final class Daemon {
     private(set) var server: ControlServer!
     private(set) var bus: BusRelay!
     /// The bus across hosts, when `infrastructure.bus.backend` is `redis`.
-    var bridge: RedisBusBridge?
+    private(set) var bridge: RedisBusBridge?
     /// The daemon's own methods, one namespace per file (`Daemon+*Methods.swift`).
     private(set) var methodTable = MethodTable([])
     /// Methods served by modules (`rpc.register`): method → connection.

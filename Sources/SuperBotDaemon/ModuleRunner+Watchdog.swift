@@ -13,7 +13,7 @@ extension ModuleRunner {
         guard let pid else { return }
         let tree: [ProcStat]
         let found: ProcStat?
-        if let cgroup, contained || table == nil {
+        if contained, let cgroup {
             if watch?.pid != pid { watch = ProcessWatch(pid: pid, cgroup: cgroup) }
             found = watch.map { $0.stat() } ?? ProcStat.read(pid)
             tree = (watch?.members() ?? cgroup.members()).compactMap { $0 == pid ? nil : ProcStat.read($0) }

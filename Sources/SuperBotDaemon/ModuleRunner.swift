@@ -269,7 +269,7 @@ final class ModuleRunner {
             if let group = moduleCgroup() {
                 let spawned = try group.spawn(request)
                 newPID = spawned.pid
-                contained = spawned.inside && group.holdsEveryProcess
+                contained = spawned.inside
             } else {
                 newPID = try Spawner.spawn(request)
                 contained = false

@@ -209,8 +209,9 @@ final class RedisBusBridge: BusBackend {
         }
         DispatchQueue(label: "superbot.redis-subscribe").async {
             let patterns = RedisBusBridge.excludingPatterns(prefix: prefix, origin: origin)
-            RedisBusBridge.subscribeLoop(shared: shared, url: url, patterns: patterns, ownHead: framer.head) {
+            RedisBusBridge.subscribeLoop(shared: shared, url: url, patterns: patterns) {
                 channel, envelope in
+                // Our own channels are not subscribed to: this is another daemon with our origin.
                 guard envelope.origin != origin else { return .echo }
                 // `<prefix><origin>.<topic>`, the origin the envelope's own.
                 let from = prefix + envelope.origin + "."
@@ -315,7 +316,7 @@ final class RedisBusBridge: BusBackend {
     /// PSUBSCRIBEs to every other daemon's bus channels (the local subscriptions then filter
     /// exactly, as for local messages) and hands each message to `deliver`.
     static func subscribeLoop(
-        shared: Shared, url: RedisURL, patterns: [String], ownHead: [UInt8], deliver: (String, Envelope) -> Verdict
+        shared: Shared, url: RedisURL, patterns: [String], deliver: (String, Envelope) -> Verdict
     ) {
         var backoff = Backoff(base: 0.1, cap: 5)
         while !shared.state.withLock({ $0.stopping }) {
@@ -325,11 +326,8 @@ final class RedisBusBridge: BusBackend {
                 backoff.reset()
                 while !shared.state.withLock({ $0.stopping }) {
                     guard let message = try subscriber.next(within: 0.5) else { continue }
-                    // Our own messages are not subscribed to; one that came anyway (another daemon
-                    // with our origin) is recognised by its first bytes, not parsed.
-                    let verdict: Verdict =
-                        message.payload.starts(with: ownHead)
-                        ? .echo : Envelope(decoding: message.payload).map { deliver(message.channel, $0) } ?? .rejected
+                    let verdict =
+                        Envelope(decoding: message.payload).map { deliver(message.channel, $0) } ?? .rejected
                     shared.state.withLock { s in
                         switch verdict {
                         case .relayed(let count): s.counters.received += count
@@ -351,7 +349,7 @@ final class RedisBusBridge: BusBackend {
     struct PublishFramer {
         /// `<prefix>bus.<origin>.`, before each topic.
         let prefix: [UInt8]
-        /// `{"o":…,"h":…,`, the start of every envelope (how an echo is recognised).
+        /// `{"o":…,"h":…,`, the start of every envelope.
         let head: [UInt8]
         var sources: [String: [UInt8]] = [:]
         static let runLimit = 256

@@ -140,7 +140,6 @@ public struct ModuleCgroup: Sendable {
     /// later cloned into it with CLONE_INTO_CGROUP is killed at birth.)
     @discardableResult
     public func killAll() -> Int {
-        guard !members().isEmpty else { return 0 }
         if kind == .unified {
             var killed: Set<pid_t> = []
             for _ in 0..<100 {
@@ -151,6 +150,7 @@ public struct ModuleCgroup: Sendable {
             }
             return killed.count
         }
+        guard !members().isEmpty else { return 0 }
         if let freezerPath { _ = write(freezerPath + "/freezer.state", "FROZEN") }
         let pids = members()
         for pid in pids { kill(pid, SIGKILL) }

@@ -98,14 +98,10 @@ public enum Spawner {
         }
         try check(sb_spawn_file_actions_addclosefrom(&actions, 3), "addclosefrom")
 
-        let argv = CStringArray(request.arguments.isEmpty ? [request.executable] : request.arguments)
-        let envp = CStringArray(request.environment)
-        defer {
-            argv.free()
-            envp.free()
-        }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, request.executable, &actions, &attr, argv.pointers, envp.pointers)
+        let rc = withArguments(of: request) { argv, envp in
+            posix_spawn(&pid, request.executable, &actions, &attr, argv, envp)
+        }
         if rc != 0 { throw SystemError("posix_spawn", errno: rc, detail: request.executable) }
         return pid
     }
@@ -117,16 +113,12 @@ public enum Spawner {
     public static func spawn(_ request: SpawnRequest, intoCgroup cgroupFD: Int32) throws -> pid_t? {
         let outputFD = try output(of: request)
         defer { if outputFD >= 0 && request.outputFD == nil { close(outputFD) } }
-        let argv = CStringArray(request.arguments.isEmpty ? [request.executable] : request.arguments)
-        let envp = CStringArray(request.environment)
-        defer {
-            argv.free()
-            envp.free()
-        }
         var step: Int32 = 0
-        let pid = sb_spawn_into_cgroup(
-            cgroupFD, request.executable, argv.pointers, envp.pointers, request.inputFD ?? -1, outputFD,
-            request.workingDirectory, &step)
+        let pid = withArguments(of: request) { argv, envp in
+            sb_spawn_into_cgroup(
+                cgroupFD, request.executable, argv, envp, request.inputFD ?? -1, outputFD, request.workingDirectory,
+                &step)
+        }
         if pid > 0 { return pid }
         switch Int(step) {
         case 0: return nil
@@ -135,6 +127,21 @@ public enum Spawner {
         case Int(SB_SPAWN_STEP_EXEC): throw SystemError("execve", errno: -pid, detail: request.executable)
         default: throw SystemError(step == SB_SPAWN_STEP_SETSID ? "setsid" : "dup2", errno: -pid)
         }
+    }
+
+    /// argv (the executable's path when the request gives none) and the environment as C string
+    /// arrays, for the length of `body`.
+    private static func withArguments<T>(
+        of request: SpawnRequest,
+        _ body: ([UnsafeMutablePointer<CChar>?], [UnsafeMutablePointer<CChar>?]) -> T
+    ) -> T {
+        let argv = CStringArray(request.arguments.isEmpty ? [request.executable] : request.arguments)
+        let envp = CStringArray(request.environment)
+        defer {
+            argv.free()
+            envp.free()
+        }
+        return body(argv.pointers, envp.pointers)
     }
 
     /// The child's stdout and stderr: the request's descriptor, its file opened for appending, or
