@@ -103,7 +103,14 @@ let package = Package(
         .executableTarget(
             name: "exchange-sim", dependencies: ["ExchangeSim", "SystemKit"], swiftSettings: strict),
         .executableTarget(name: "superbot", dependencies: ["SuperBotDaemon"], swiftSettings: strict),
-        .executableTarget(name: "superbot-cli", dependencies: ["SuperBotCLI"], swiftSettings: strict),
+        // Released as a static executable, so each CLI call skips the dynamic loader (see
+        // CStaticExecutable). Debug builds stay dynamic: the test bundle links this target's objects.
+        .target(
+            name: "CStaticExecutable", publicHeadersPath: ".",
+            cSettings: [.define("SUPERBOT_STATIC_EXECUTABLE", .when(configuration: .release))]),
+        .executableTarget(
+            name: "superbot-cli", dependencies: ["SuperBotCLI", "CStaticExecutable"], swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         // What the test targets share: deadlines instead of sleeps, a manual clock, a loop on a thread, an HTTP
         // client, the daemon process harness, an in-memory exchange.
         .target(

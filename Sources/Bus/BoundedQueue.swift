@@ -1,8 +1,8 @@
 /// A FIFO that never holds more than `capacity` elements or `byteLimit` bytes: pushing past either
 /// drops the oldest. A subscriber's queue, so a stalled reader costs the daemon bounded memory.
 public struct BoundedQueue: Sendable {
-    private var items: [[UInt8]] = []
-    private var head = 0
+    @usableFromInline var items: [[UInt8]] = []
+    @usableFromInline var head = 0
     public let capacity: Int
     public let byteLimit: Int
     public private(set) var bytes = 0
@@ -12,8 +12,9 @@ public struct BoundedQueue: Sendable {
         self.byteLimit = byteLimit
     }
 
-    public var count: Int { items.count - head }
-    public var isEmpty: Bool { count == 0 }
+    // Inlinable: the relay asks for every message it delivers.
+    @inlinable public var count: Int { items.count - head }
+    @inlinable public var isEmpty: Bool { count == 0 }
 
     /// Appends `element`; returns how many old elements were dropped to make room.
     @discardableResult

@@ -105,6 +105,17 @@ public enum JSONScanner {
         }
     }
 
+    /// Whether `bytes[range]` equals `other` byte for byte.
+    @inline(__always)
+    public static func equal(_ bytes: [UInt8], _ range: Range<Int>, _ other: [UInt8]) -> Bool {
+        guard range.count == other.count, range.upperBound <= bytes.count else { return false }
+        return bytes.withUnsafeBufferPointer { all in
+            other.withUnsafeBufferPointer {
+                memcmp(all.baseAddress! + range.lowerBound, $0.baseAddress!, range.count) == 0
+            }
+        }
+    }
+
     /// The string at `range` (which must hold exactly one JSON string), decoded.
     public static func string(_ bytes: [UInt8], _ range: Range<Int>) -> String? {
         var parser = JSONParser(bytes: bytes, maxDepth: 1)

@@ -14,6 +14,10 @@ final class BusRelay {
     /// Patterns per subscribed connection id.
     private var patterns: [Int: Set<String>] = [:]
     private var connections: [Int: Connection] = [:]
+    /// The connections the last topic matched: a publisher in a loop repeats its topic, and
+    /// this skips the trie and the id lookups. Dropped on any change of subscriptions.
+    private var lastMatch: (topic: String, targets: [Connection])?
+    private var scratch: [UInt8] = []
     private var seq: UInt64 = 0
     private(set) var published = 0
     private(set) var delivered = 0
@@ -37,6 +41,7 @@ final class BusRelay {
         patterns[connection.id] = mine
         connections[connection.id] = connection
         trie.insert(pattern, connection.id)
+        lastMatch = nil
         return mine.count
     }
 
@@ -52,6 +57,7 @@ final class BusRelay {
         } else {
             patterns[connection.id] = mine
         }
+        lastMatch = nil
         return mine.count
     }
 
@@ -63,15 +69,25 @@ final class BusRelay {
     @discardableResult
     func publish(topic: String, bytes: [UInt8], range: Range<Int>, source: String, local: Bool = true) -> Int {
         published += 1
+        let backend = self.backend
         // Heartbeats and forwarding are this host's business: a bridged message is neither.
         if local {
             observer(topic)
             backend.didPublish(topic: topic, data: bytes[range], source: source)
         }
-        let receivers = trie.match(topic)
+        let receivers: [Connection]
+        if let last = lastMatch, last.topic == topic {
+            receivers = last.targets
+        } else {
+            receivers = trie.match(topic).compactMap { connections[$0] }
+            lastMatch = (topic, receivers)
+        }
         guard !receivers.isEmpty else { return 0 }
         seq += 1
-        var message: [UInt8] = []
+        // One buffer for every message: a subscriber's queue that keeps one holds its own copy.
+        var message = scratch
+        scratch = []
+        message.removeAll(keepingCapacity: true)
         message.reserveCapacity(range.count + topic.utf8.count + source.utf8.count + 110)
         appendStatic(#"{"jsonrpc":"2.0","method":"bus.message","params":{"topic":""#, to: &message)
         appendUTF8(topic, to: &message)
@@ -88,9 +104,8 @@ final class BusRelay {
         appendStatic(#","data":"#, to: &message)
         bytes.withUnsafeBufferPointer { message.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
         appendStatic("}}\n", to: &message)
-        for id in receivers {
-            if let connection = connections[id] { backend.deliver(message, to: connection) }
-        }
+        for connection in receivers { backend.deliver(message, to: connection) }
+        scratch = message
         delivered += receivers.count
         return receivers.count
     }

@@ -83,7 +83,9 @@ extension ControlServer {
         guard !pendingFlush.isEmpty else { return }
         let list = pendingFlush
         pendingFlush = []
-        for connection in list {
+        // Latest first, as Redis does: a publisher's replies were queued after the messages for
+        // its subscribers, and a publisher that has them sooner sends its next batch sooner.
+        for connection in list.reversed() {
             connection.flushScheduled = false
             flush(connection)
         }

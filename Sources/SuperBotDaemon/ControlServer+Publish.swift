@@ -49,16 +49,25 @@ extension ControlServer {
                 other = true
             }
         }
-        guard validParams, !other, let topicRange, let topic = JSONScanner.string(line, topicRange) else {
-            return false
-        }
-        counters.rpcRequests += 1
-        do {
-            try Topic.validate(topic)
-        } catch {
-            counters.rpcErrors += 1
-            if let id { enqueue(ControlServer.rawReply(line[id], error: .invalidParams("\(error)")), to: connection) }
-            return true
+        guard validParams, !other, let topicRange else { return false }
+        let topic: String
+        if let known = lastTopic, JSONScanner.equal(line, topicRange, known.bytes) {
+            topic = known.topic
+            counters.rpcRequests += 1
+        } else {
+            guard let decoded = JSONScanner.string(line, topicRange) else { return false }
+            counters.rpcRequests += 1
+            do {
+                try Topic.validate(decoded)
+            } catch {
+                counters.rpcErrors += 1
+                if let id {
+                    enqueue(ControlServer.rawReply(line[id], error: .invalidParams("\(error)")), to: connection)
+                }
+                return true
+            }
+            topic = decoded
+            lastTopic = (Array(line[topicRange]), decoded)
         }
         let source = connection.source ?? context.source(of: connection)
         let receivers =

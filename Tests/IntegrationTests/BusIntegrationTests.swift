@@ -275,4 +275,34 @@ struct BusIntegrationTests {
         #expect(try nextBusMessage(c)["data"] == "again")
         #expect(try c.call("bus.unsubscribe")["subscriptions"] == 0)
     }
+    /// The relay remembers the last topic and whom it matched: every change of subscriptions
+    /// (a subscribe, an unsubscribe, a subscriber gone) must be seen on the very next publish.
+    @Test func aRepeatedTopicFollowsEveryChangeOfSubscriptions() throws {
+        let h = try Harness("daemon:\n  modules: {}\n")
+        try h.startDaemon()
+        let publisher = try h.client()
+        func publish(_ data: JSON, on topic: String = "price.BTC.update") throws -> Int? {
+            try publisher.call("bus.publish", ["topic": .string(topic), "data": data])["delivered"]?.intValue
+        }
+        #expect(try publish("nobody yet") == 0)
+        let first = try subscriber(h, ["price.BTC.update"])
+        #expect(try publish("one") == 1)
+        let second = try subscriber(h, ["price.*.update"])
+        #expect(try publish("two") == 2)
+        #expect(try nextBusMessage(first)["data"] == "one")
+        #expect(try nextBusMessage(first)["data"] == "two")
+        #expect(try nextBusMessage(second)["data"] == "two")
+        #expect(try first.call("bus.unsubscribe")["subscriptions"] == 0)
+        #expect(try publish("three") == 1)
+        #expect(try nextBusMessage(second)["data"] == "three")
+        shutdown(second.fd, Int32(SHUT_RDWR))
+        #expect(waitUntil(10) { (try? publish("four")) == 0 }, "a closed subscriber is still matched")
+        do {
+            _ = try publish("bad", on: "price..update")
+            Issue.record("an invalid topic after valid ones was relayed")
+        } catch let error as RPCError {
+            #expect(error.code == -32602)
+        }
+        #expect(try publish("five") == 0)
+    }
 }

@@ -181,6 +181,29 @@ import Testing
         #expect(JSONScanner.forEachMember(bytes) { _, _ in } == parsed, "\(text)")
     }
 
+    /// Strings are skipped eight bytes at a time: a quote, backslash, control or high byte at
+    /// every offset of a word, and strings ending at every length, are judged as the parser judges them.
+    @Test func wordAtATimeStringsAgreeWithTheParser() {
+        let specials: [[UInt8]] = [
+            [0x22], [0x5C, 0x22], [0x5C, 0x6E], [0x5C], [0x5C, 0x75, 0x30, 0x30, 0x34, 0x31], [0x5C, 0x71], [0x00],
+            [0x1F], [0x20], [0x21], [0x23], [0x5B], [0x5D], [0x7F], [0xC3, 0xA9], [0xF0, 0x9F, 0x98, 0x80], [0x0A],
+        ]
+        for special in specials {
+            for before in 0..<18 {
+                for after in [0, 1, 7, 8, 9] {
+                    let inner =
+                        [UInt8](repeating: 0x61, count: before) + special + [UInt8](repeating: 0x62, count: after)
+                    let bytes = Array(#"{"k":""#.utf8) + inner + Array(#"","n":1}"#.utf8)
+                    let parsed = (try? JSON.parse(bytes))?.objectValue
+                    var values: [Range<Int>] = []
+                    let scanned = JSONScanner.forEachMember(bytes) { _, value in values.append(value) }
+                    #expect(scanned == (parsed != nil), "\(bytes)")
+                    if scanned { #expect(values.count == parsed?.count, "\(bytes)") }
+                }
+            }
+        }
+    }
+
     @Test func utf8Check() {
         #expect(JSONScanner.isValidUTF8(Array("plain ascii text, long enough for words".utf8)))
         #expect(JSONScanner.isValidUTF8(Array("é😀 mixed".utf8)))
