@@ -70,6 +70,7 @@ sanitize:
 
 bench: build
 	bash Tests/bench/supervisor-bench.sh
+	bash Tests/bench/status-bench.sh
 	bash Tests/bench/watchdog-bench.sh
 	bash Tests/bench/bus-bench.sh
 	bash Tests/bench/bridge-bench.sh

@@ -107,7 +107,7 @@ final class RedisBusBridge: BusBackend {
     final class Shared: Sendable {
         struct State {
             /// Local publishes waiting for the publishing thread, which frames them (off the loop).
-            var outbox: [(topic: String, data: [UInt8], source: String)] = []
+            var outbox = PendingPublishes()
             var counters = Counters()
             var up = false
             var lastError: String?
@@ -172,23 +172,21 @@ final class RedisBusBridge: BusBackend {
 
     /// This loop turn's local publishes, handed to the publishing thread when the turn ends:
     /// one lock and at most one wake-up per turn, not per message.
-    private var turn: [(topic: String, data: [UInt8], source: String)] = []
+    private var turn = PendingPublishes()
 
     func didPublish(topic: String, data: ArraySlice<UInt8>, source: String) {
-        turn.append((topic, Array(data), source))
+        turn.append(topic: topic, data: data, source: source)
     }
 
     func turnEnded() {
         guard !turn.isEmpty else { return }
         let batch = turn
-        turn.removeAll(keepingCapacity: true)
+        turn.removeAll()
         let wasEmpty = shared.state.withLock { s -> Bool in
             let room = s.up ? max(0, RedisBusBridge.outboxLimit - s.outbox.count) : 0
-            s.counters.dropped += max(0, batch.count - room)
-            guard room > 0 else { return false }
             let wasEmpty = s.outbox.isEmpty
-            s.outbox += batch.prefix(room)
-            return wasEmpty
+            s.counters.dropped += batch.count - s.outbox.append(batch, limit: room)
+            return wasEmpty && !s.outbox.isEmpty
         }
         // The thread takes everything queued at once.
         if wasEmpty { shared.wake.signal() }
@@ -260,7 +258,7 @@ final class RedisBusBridge: BusBackend {
     /// outage once and reconnects after a backoff.
     static func publishLoop(
         shared: Shared, url: RedisURL,
-        frame: ([(topic: String, data: [UInt8], source: String)]) -> (bytes: [UInt8], runs: [Int]),
+        frame: (PendingPublishes) -> (bytes: [UInt8], runs: [Int]),
         report: @escaping @Sendable (String?) -> Void
     ) {
         var backoff = Backoff(base: 0.1, cap: 5)
@@ -283,8 +281,8 @@ final class RedisBusBridge: BusBackend {
                 }
             }
             _ = shared.wake.wait(timeout: .now() + 0.5)
-            let batch = shared.state.withLock { s -> [(topic: String, data: [UInt8], source: String)] in
-                defer { s.outbox.removeAll(keepingCapacity: true) }
+            let batch = shared.state.withLock { s -> PendingPublishes in
+                defer { s.outbox = PendingPublishes() }
                 return s.outbox
             }
             guard !batch.isEmpty else { continue }
@@ -343,20 +341,16 @@ final class RedisBusBridge: BusBackend {
     }
 
     /// A batch of local publishes as PUBLISH commands in one buffer, envelopes written in place
-    /// (the constant head once, each source's JSON text once). Messages on the same topic back to
-    /// back (up to `runLimit`) share one PUBLISH: Redis then parses, matches and fans out one
-    /// command for the run instead of one per message.
+    /// (the constant head once, each source's JSON text once). Each run of messages on one topic
+    /// (`PendingPublishes.Run`, up to 256) shares one PUBLISH: Redis then parses, matches and fans
+    /// out one command for the run instead of one per message.
     struct PublishFramer {
         /// `<prefix>bus.<origin>.`, before each topic.
         let prefix: [UInt8]
         /// `{"o":…,"h":…,`, the start of every envelope.
         let head: [UInt8]
         var sources: [String: [UInt8]] = [:]
-        static let runLimit = 256
         static let command = Array("*3\r\n$7\r\nPUBLISH\r\n".utf8)
-        static let sourceKey = Array("\"s\":".utf8)
-        static let dataKey = Array(",\"d\":".utf8)
-        static let batchKey = Array("\"m\":[".utf8)
 
         init(channelPrefix: String, origin: String, host: String) {
             self.prefix = Array(channelPrefix.utf8)
@@ -369,50 +363,40 @@ final class RedisBusBridge: BusBackend {
         }
 
         /// The commands, and how many messages each carries.
-        mutating func frame(_ batch: [(topic: String, data: [UInt8], source: String)]) -> (bytes: [UInt8], runs: [Int])
-        {
+        mutating func frame(_ batch: PendingPublishes) -> (bytes: [UInt8], runs: [Int]) {
             var out: [UInt8] = []
-            out.reserveCapacity(batch.count * 160)
-            var runs: [Int] = []
+            out.reserveCapacity(batch.bytes.count + batch.count * 32 + batch.runs.count * 96)
             var start = 0
-            while start < batch.count {
-                var end = start + 1
-                while end < batch.count && end - start < PublishFramer.runLimit
-                    && batch[end].topic == batch[start].topic
-                {
-                    end += 1
-                }
-                let run = batch[start..<end]
-                let sourceTexts = run.map { sourceText($0.source) }
+            for run in batch.runs {
+                let source = sourceText(run.source)
+                let n = run.ends.count
+                let data = run.ends.last! - start
                 // {"o":…,"h":…,"s":S,"d":D}  or  {"o":…,"h":…,"m":[{"s":S,"d":D},…]}
-                let bodies = zip(run, sourceTexts).reduce(0) {
-                    $0 + PublishFramer.sourceKey.count + $1.1.count + PublishFramer.dataKey.count + $1.0.data.count
-                }
+                let perMessage = 4 + source.count + 5
                 let length =
-                    run.count == 1
-                    ? head.count + bodies + 1 : head.count + PublishFramer.batchKey.count + bodies + 3 * run.count + 1
+                    n == 1 ? head.count + perMessage + data + 1 : head.count + 5 + (perMessage + 3) * n + data + 1
                 out += PublishFramer.command
-                RESPValue.appendBulkHeader(prefix.count + run.first!.topic.utf8.count, to: &out)
+                RESPValue.appendBulkHeader(prefix.count + run.topic.utf8.count, to: &out)
                 out += prefix
-                out += run.first!.topic.utf8
-                out += [13, 10]
+                out += run.topic.utf8
+                appendStatic("\r\n", to: &out)
                 RESPValue.appendBulkHeader(length, to: &out)
                 out += head
-                if run.count > 1 { out += PublishFramer.batchKey }
-                for (k, (m, source)) in zip(run, sourceTexts).enumerated() {
-                    if run.count > 1 { out += k == 0 ? [UInt8(ascii: "{")] : [UInt8(ascii: ","), UInt8(ascii: "{")] }
-                    out += PublishFramer.sourceKey
+                if n > 1 { appendStatic(#""m":["#, to: &out) }
+                for (k, end) in run.ends.enumerated() {
+                    if n > 1 { appendStatic(k == 0 ? "{" : ",{", to: &out) }
+                    appendStatic(#""s":"#, to: &out)
                     out += source
-                    out += PublishFramer.dataKey
-                    out += m.data
-                    if run.count > 1 { out.append(UInt8(ascii: "}")) }
+                    appendStatic(#","d":"#, to: &out)
+                    batch.bytes.withUnsafeBufferPointer {
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end]))
+                    }
+                    if n > 1 { appendStatic("}", to: &out) }
+                    start = end
                 }
-                if run.count > 1 { out.append(UInt8(ascii: "]")) }
-                out += [UInt8(ascii: "}"), 13, 10]
-                runs.append(run.count)
-                start = end
+                appendStatic(n > 1 ? "]}\r\n" : "}\r\n", to: &out)
             }
-            return (out, runs)
+            return (out, batch.runs.map(\.ends.count))
         }
 
         private mutating func sourceText(_ source: String) -> [UInt8] {

@@ -10,13 +10,16 @@ import Testing
         var framer = RedisBusBridge.PublishFramer(channelPrefix: "p:bus.o-1.", origin: "o-1", host: "box")
         var batch: [(topic: String, data: [UInt8], source: String)] = [
             ("price.BTCUSDT.update", Array(#"{"price":65000.5}"#.utf8), "trading"),
-            ("a.b", Array("[1,\"é\"]".utf8), "pid:42"), ("a.b", Array("null".utf8), "trading"),
-            ("price.BTCUSDT.update", Array("2".utf8), "trading"),
+            ("a.b", Array("[1,\"é\"]".utf8), "pid:42"), ("a.b", Array("null".utf8), "pid:42"),
+            ("a.b", Array("{}".utf8), "trading"), ("price.BTCUSDT.update", Array("2".utf8), "trading"),
         ]
         // A run longer than the limit is split.
-        batch += (0..<300).map { ("c.d", Array("\($0)".utf8), "m\($0 % 3)") }
-        let framed = framer.frame(batch)
-        #expect(framed.runs == [1, 2, 1, 256, 44])
+        batch += (0..<300).map { ("c.d", Array("\($0)".utf8), "m") }
+        var pending = PendingPublishes()
+        for m in batch { pending.append(topic: m.topic, data: m.data[...], source: m.source) }
+        let framed = framer.frame(pending)
+        // A run is one topic from one source.
+        #expect(framed.runs == [1, 2, 1, 1, 256, 44])
         var parser = RESPParser()
         parser.append(framed.bytes)
         var got: [(topic: String, data: [UInt8], source: String)] = []
@@ -33,6 +36,33 @@ import Testing
         #expect(got.map(\.topic) == batch.map(\.topic))
         #expect(got.map(\.data) == batch.map(\.data))
         #expect(got.map(\.source) == batch.map(\.source))
+    }
+
+    /// What the loop hands over keeps every message's topic, data, source and order, and a
+    /// full outbox takes only the oldest of a turn's messages (the rest are counted as dropped).
+    @Test func pendingPublishesKeepOrderAndTakeAPrefixWhenFull() {
+        func messages(_ p: PendingPublishes) -> [String] {
+            var out: [String] = []
+            p.forEachMessage { topic, data, source in
+                out.append("\(topic) \(String(decoding: data, as: UTF8.self)) \(source)")
+            }
+            return out
+        }
+        var turn = PendingPublishes()
+        let sent = (0..<600).map { i in (i < 300 ? "a.b" : "c.\(i % 2)", "\(i)", i % 7 == 0 ? "x" : "y") }
+        for m in sent { turn.append(topic: m.0, data: Array(m.1.utf8)[...], source: m.2) }
+        #expect(turn.count == 600)
+        #expect(turn.runs.allSatisfy { $0.ends.count <= PendingPublishes.runLimit })
+        let expected = sent.map { "\($0.0) \($0.1) \($0.2)" }
+        #expect(messages(turn) == expected)
+        var outbox = PendingPublishes()
+        #expect(outbox.append(turn, limit: 1_000) == 600)
+        #expect(messages(outbox) == expected)
+        #expect(outbox.append(turn, limit: 10) == 10)
+        #expect(messages(outbox) == expected + expected.prefix(10))
+        outbox.removeAll()
+        #expect(outbox.isEmpty && messages(outbox).isEmpty)
+        #expect(outbox.append(turn, limit: 0) == 0 && outbox.isEmpty)
     }
 
     /// The subscription leaves out exactly this daemon's channels: every other origin's message
