@@ -33,9 +33,7 @@ public struct JSONWriter {
 
     public mutating func number(_ value: Double) {
         separate()
-        guard value.isFinite else { return appendLiteral("null") }
-        if value.rounded() == value && abs(value) < 1e15 { return appendInteger(Int64(value)) }
-        appendLiteral(String(value))
+        JSON.appendNumber(value, to: &bytes)
     }
 
     public mutating func bool(_ value: Bool) {
@@ -51,7 +49,7 @@ public struct JSONWriter {
     /// A value that is already JSON text (a nested `JSON`, or bytes passed through).
     public mutating func raw(_ json: JSON) {
         separate()
-        bytes.append(contentsOf: json.serialized().utf8)
+        json.write(to: &bytes)
     }
 
     // MARK: Internals
@@ -79,56 +77,9 @@ public struct JSONWriter {
         filled[filled.count - 1] = true
     }
 
-    private mutating func appendLiteral(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes.append(contentsOf: $0) }
-    }
+    private mutating func appendLiteral(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
-    private mutating func appendInteger(_ value: Int64) {
-        if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            // The magnitude of Int64.min does not fit Int64: go through UInt64.
-            appendDigits(UInt64(bitPattern: 0 &- value))
-        } else {
-            appendDigits(UInt64(value))
-        }
-    }
+    private mutating func appendInteger(_ value: Int64) { JSON.appendInteger(value, to: &bytes) }
 
-    private mutating func appendDigits(_ value: UInt64) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var count = 0
-        var n = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[23 - count] = UInt8(ascii: "0") + UInt8(n % 10)
-                n /= 10
-                count += 1
-            } while n > 0
-            bytes.append(contentsOf: buffer[(24 - count)...])
-        }
-    }
-
-    private mutating func appendString(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { utf8 in
-            var start = 0
-            for (i, b) in utf8.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
-                bytes.append(contentsOf: utf8[start..<i])
-                start = i + 1
-                switch b {
-                case UInt8(ascii: "\""): appendLiteral("\\\"")
-                case UInt8(ascii: "\\"): appendLiteral("\\\\")
-                case 0x0A: appendLiteral("\\n")
-                case 0x0D: appendLiteral("\\r")
-                case 0x09: appendLiteral("\\t")
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 15)]])
-                }
-            }
-            bytes.append(contentsOf: utf8[start...])
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
+    private mutating func appendString(_ value: String) { JSON.appendString(value, to: &bytes) }
 }

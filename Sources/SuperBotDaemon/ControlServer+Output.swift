@@ -83,9 +83,9 @@ extension ControlServer {
         guard !pendingFlush.isEmpty else { return }
         let list = pendingFlush
         pendingFlush = []
-        // Latest first, as Redis does: a publisher's replies were queued after the messages for
-        // its subscribers, and a publisher that has them sooner sends its next batch sooner.
-        for connection in list.reversed() {
+        // In the order scheduled: a publisher's replies go out after the messages for its
+        // subscribers, so a publisher that waits for replies cannot outrun a subscriber.
+        for connection in list {
             connection.flushScheduled = false
             flush(connection)
         }

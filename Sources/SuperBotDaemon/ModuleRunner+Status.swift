@@ -7,7 +7,7 @@ import SystemKit
 /// What `status` and `module.status` show of a module.
 extension ModuleRunner {
     func statusJSON(detailed: Bool) -> JSON {
-        let res = liveResources()
+        let res = liveResources(openFiles: detailed)
         var o: [String: JSON] = [
             "name": .string(name), "state": .string(state.rawValue), "enabled": .bool(spec.enabled),
             "pid": pid.map { JSON($0) } ?? .null,

@@ -63,12 +63,12 @@ extension ModuleRunner {
     /// Figures for `status` between watchdog passes: the last tree sample, with the main process's
     /// state, open files (and, before the first sample, its RSS and threads) read now. The fd
     /// count is read here, not in every pass: nothing acts on it, and it is a directory read per
-    /// module that would double the pass.
-    func liveResources() -> ModuleResources {
+    /// module that would double the pass. A status row, which does not show it, leaves it out.
+    func liveResources(openFiles: Bool = true) -> ModuleResources {
         guard let pid, let stat = ProcStat.read(pid) else { return resources }
         var live = resources
         live.processState = String(stat.state)
-        live.openFiles = ProcStat.openFileCount(pid)
+        if openFiles { live.openFiles = ProcStat.openFileCount(pid) }
         live.cpuSeconds = Double(stat.cpuTicks) / Double(ProcStat.clockTicks)
         if cpuSample == nil {
             live.rssBytes = stat.rssBytes
