@@ -1,7 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+/// Release code reaches a concrete generic type's metadata (`[String: JSON]`, say) through a direct
+/// accessor, not by demangling its name and looking up its conformances at first use: those lookups
+/// scan every conformance record in the binary, and were most of a `superbot-cli status` run's CPU.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .unsafeFlags(
+        ["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release)),
+]
 
 let package = Package(
     name: "SuperBot",

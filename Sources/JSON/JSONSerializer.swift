@@ -66,8 +66,15 @@ extension JSON {
     static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
         // The magnitude of Int64.min does not fit Int64: go through UInt64.
-        var n = value < 0 ? UInt64(bitPattern: 0 &- value) : UInt64(value)
+        appendDecimal(value < 0 ? UInt64(bitPattern: 0 &- value) : UInt64(value), to: &out)
+    }
+
+    /// Decimal digits of `value`, zero-padded to `width`; inlinable because the bus relay frames
+    /// every message's sequence number and timestamp with it.
+    @inlinable @inline(__always)
+    public static func appendDecimal(_ value: UInt64, width: Int = 0, to out: inout [UInt8]) {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var n = value
         var count = 0
         withUnsafeMutableBytes(of: &digits) { buffer in
             repeat {
@@ -75,6 +82,10 @@ extension JSON {
                 n /= 10
                 count += 1
             } while n > 0
+            while count < width && count < 24 {
+                buffer[23 - count] = UInt8(ascii: "0")
+                count += 1
+            }
             out.append(contentsOf: buffer[(24 - count)...])
         }
     }

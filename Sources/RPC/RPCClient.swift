@@ -86,18 +86,25 @@ public final class RPCClient {
 
     /// The next raw line, or `nil` at end of stream.
     public func readLine() throws -> [UInt8]? {
-        var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             if let line = try framer.next() { return line }
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            // Uninitialized: a short reply touches only the pages it fills.
+            var n = 0
+            var error: Int32 = 0
+            let chunk = [UInt8](unsafeUninitializedCapacity: 65536) { buffer, count in
+                n = recv(fd, buffer.baseAddress, buffer.count, 0)
+                error = n < 0 ? errno : 0
+                count = max(n, 0)
+            }
             if n == 0 { return nil }
             if n < 0 {
+                errno = error
                 if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { throw ClientError.timeout }
                 if errno == ECONNRESET { return nil }
                 throw SystemError("recv")
             }
-            framer.append(chunk[0..<n])
+            framer.append(chunk[...])
         }
     }
 }

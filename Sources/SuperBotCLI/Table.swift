@@ -142,11 +142,18 @@ enum Table {
         guard let first = rows.first else { return "" }
         var widths = Array(repeating: 0, count: first.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        return rows.map { row in
-            row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count + 2)
-            }.joined().trimmingTrailingSpaces()
-        }.joined(separator: "\n")
+        // Appends, not `joined`: the generic `joined` resolves its associated types at run time,
+        // which was a fifth of a `superbot-cli status` call's instructions.
+        var out = ""
+        for (r, row) in rows.enumerated() {
+            var line = r == 0 ? "" : "\n"
+            for (i, cell) in row.enumerated() {
+                line += cell
+                if i < row.count - 1 { line += String(repeating: " ", count: widths[i] - cell.count + 2) }
+            }
+            out += line.trimmingTrailingSpaces()
+        }
+        return out
     }
 
     static func keyValues(_ json: JSON) -> String {

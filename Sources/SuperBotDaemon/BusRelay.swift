@@ -17,7 +17,6 @@ final class BusRelay {
     /// The connections the last topic matched: a publisher in a loop repeats its topic, and
     /// this skips the trie and the id lookups. Dropped on any change of subscriptions.
     private var lastMatch: (topic: String, targets: [Connection])?
-    private var scratch: [UInt8] = []
     private var seq: UInt64 = 0
     private(set) var published = 0
     private(set) var delivered = 0
@@ -84,28 +83,25 @@ final class BusRelay {
         }
         guard !receivers.isEmpty else { return 0 }
         seq += 1
-        // One buffer for every message: a subscriber's queue that keeps one holds its own copy.
-        var message = scratch
-        scratch = []
-        message.removeAll(keepingCapacity: true)
+        // One buffer for every subscriber: the queues share it.
+        var message: [UInt8] = []
         message.reserveCapacity(range.count + topic.utf8.count + source.utf8.count + 110)
         appendStatic(#"{"jsonrpc":"2.0","method":"bus.message","params":{"topic":""#, to: &message)
         appendUTF8(topic, to: &message)
         appendStatic(#"","source":""#, to: &message)
         appendUTF8(source, to: &message)
         appendStatic(#"","seq":"#, to: &message)
-        appendDecimal(seq, to: &message)
+        JSON.appendDecimal(seq, to: &message)
         appendStatic(#","ts":"#, to: &message)
         let now = Clock.wall()
         let micros = UInt64(now * 1_000_000)
-        appendDecimal(micros / 1_000_000, to: &message)
+        JSON.appendDecimal(micros / 1_000_000, to: &message)
         message.append(UInt8(ascii: "."))
-        appendDecimal(micros % 1_000_000, to: &message, width: 6)
+        JSON.appendDecimal(micros % 1_000_000, width: 6, to: &message)
         appendStatic(#","data":"#, to: &message)
         bytes.withUnsafeBufferPointer { message.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
         appendStatic("}}\n", to: &message)
         for connection in receivers { backend.deliver(message, to: connection) }
-        scratch = message
         delivered += receivers.count
         return receivers.count
     }
@@ -128,28 +124,4 @@ func appendStatic(_ literal: StaticString, to out: inout [UInt8]) {
 func appendUTF8(_ text: String, to out: inout [UInt8]) {
     var text = text
     text.withUTF8 { out.append(contentsOf: $0) }
-}
-
-@inline(__always)
-func appendDecimal(_ value: UInt64, to out: inout [UInt8], width: Int = 0) {
-    var digits:
-        (
-            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-            UInt8, UInt8, UInt8, UInt8, UInt8
-        ) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var n = value
-    var count = 0
-    withUnsafeMutableBytes(of: &digits) { buffer in
-        repeat {
-            buffer[19 - count] = UInt8(ascii: "0") + UInt8(n % 10)
-            n /= 10
-            count += 1
-        } while n > 0
-        while count < width {
-            buffer[19 - count] = UInt8(ascii: "0")
-            count += 1
-        }
-        out.append(contentsOf: buffer[(20 - count)...])
-    }
 }

@@ -79,7 +79,7 @@ extension ControlServer {
             appendStatic(#"{"jsonrpc":"2.0","id":"#, to: &reply)
             line.withUnsafeBufferPointer { reply.append(contentsOf: UnsafeBufferPointer(rebasing: $0[id])) }
             appendStatic(#","result":{"delivered":"#, to: &reply)
-            appendDecimal(UInt64(receivers), to: &reply)
+            JSON.appendDecimal(UInt64(receivers), to: &reply)
             appendStatic("}}\n", to: &reply)
             enqueue(reply, to: connection)
         }

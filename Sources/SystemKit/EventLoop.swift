@@ -17,6 +17,9 @@ public final class EventLoop {
 
     private let epfd: Int32
     private var handlers: [Int32: (Events) -> Void] = [:]
+    /// What each descriptor is registered for: `modify` to the same events makes no syscall (a
+    /// connection asks after every flush, and on the bus that is every subscriber every turn).
+    private var interest: [Int32: Events] = [:]
     private var timers: [UInt64: (deadline: Double, body: () -> Void)] = [:]
     private var nextTimer: UInt64 = 0
     private var running = false
@@ -36,15 +39,18 @@ public final class EventLoop {
     public func register(_ fd: Int32, _ events: Events, handler: @escaping (Events) -> Void) throws {
         if sb_epoll_ctl(epfd, SB_EPOLL_CTL_ADD, fd, events.rawValue) != 0 { throw SystemError("epoll_ctl(ADD)") }
         handlers[fd] = handler
+        interest[fd] = events
     }
 
     public func modify(_ fd: Int32, _ events: Events) {
-        _ = sb_epoll_ctl(epfd, SB_EPOLL_CTL_MOD, fd, events.rawValue)
+        guard interest[fd] != events else { return }
+        if sb_epoll_ctl(epfd, SB_EPOLL_CTL_MOD, fd, events.rawValue) == 0 { interest[fd] = events }
     }
 
     /// Stops watching `fd` (the caller still owns and closes it).
     public func unregister(_ fd: Int32) {
         guard handlers.removeValue(forKey: fd) != nil else { return }
+        interest[fd] = nil
         _ = sb_epoll_ctl(epfd, SB_EPOLL_CTL_DEL, fd, 0)
     }
 

@@ -9,14 +9,13 @@ the order every round; this prints each round's medians and the medians over rou
 """
 import argparse
 import os
-import signal
 import statistics
 import struct
 import subprocess
 import tempfile
 import time
 
-from supervisor_bench import SLEEP, sleepers, wait_for
+from supervisor_bench import SuperBot, cleanup_markers, sleepers, wait_for
 
 
 def runit_service(root, name, pid):
@@ -42,22 +41,13 @@ def main():
     p.add_argument("--calls", type=int, default=400, help="calls of each command per round")
     args = p.parse_args()
     root = tempfile.mkdtemp(prefix="statusbench-", dir=os.getcwd() + "/.build")
-    os.makedirs(f"{root}/config")
-    names = ["m0", "m1", "m2"]
-    with open(f"{root}/config/daemon.yaml", "w") as f:
-        f.write("daemon:\n  modules:\n")
-        for i, name in enumerate(names):
-            f.write(f"    {name}: {{type: command, command: {SLEEP}, args: [\"{9200000 + i}\"]}}\n")
-        f.write(f"  autostart: [{', '.join(names)}]\n")
-    daemon = subprocess.Popen([args.superbot, "--config", f"{root}/config"], cwd=root,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sup = SuperBot(args, root, 3)
+    daemon = sup.start()
     try:
-        pids = sorted(wait_for(lambda: len(sleepers(daemon.pid)) >= 3 and sleepers(daemon.pid)))
-        readers = [runit_service(f"{root}/sv", name, pid) for name, pid in zip(names, pids)]
-        socket = f"{root}/.superbot/superbot.sock"
-        wait_for(lambda: subprocess.run([args.superbot_cli, "--socket", socket, "status"],
-                                        stdout=subprocess.DEVNULL).returncode == 0)
-        cli = [args.superbot_cli, "--socket", socket, "status"]
+        pids = sorted(wait_for(lambda: len(sleepers(daemon)) >= 3 and sleepers(daemon)))
+        readers = [runit_service(f"{root}/sv", f"m{i}", pid) for i, pid in enumerate(pids)]
+        cli = sup.status_command()
+        wait_for(lambda: subprocess.run(cli, stdout=subprocess.DEVNULL).returncode == 0)
         sv = [args.svstatus]
         commands = {
             "/bin/true (starting a process)": ["/bin/true"],
@@ -86,8 +76,8 @@ def main():
         for fd in readers:
             os.close(fd)
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(30)
+        sup.stop()
+        cleanup_markers(sup)
 
 
 if __name__ == "__main__":
