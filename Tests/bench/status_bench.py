@@ -52,6 +52,7 @@ def main():
         commands = {
             "/bin/true (starting a process)": ["/bin/true"],
             "sv status, 1 service (stand-in)": sv + [f"{root}/sv/m0"],
+            "superbot-cli --help (its own start, no daemon)": [args.superbot_cli, "--help"],
             "superbot-cli status m0": cli + ["m0"],
             "superbot-cli status (3 modules)": cli,
         }
