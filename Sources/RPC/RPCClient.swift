@@ -98,11 +98,10 @@ public final class RPCClient {
             }
             if n == 0 { return nil }
             if n < 0 {
-                errno = error
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { throw ClientError.timeout }
-                if errno == ECONNRESET { return nil }
-                throw SystemError("recv")
+                if error == EINTR { continue }
+                if error == EAGAIN || error == EWOULDBLOCK { throw ClientError.timeout }
+                if error == ECONNRESET { return nil }
+                throw SystemError("recv", errno: error)
             }
             framer.append(chunk[...])
         }

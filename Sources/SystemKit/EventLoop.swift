@@ -16,10 +16,10 @@ public final class EventLoop {
     public struct TimerID: Hashable, Sendable { let value: UInt64 }
 
     private let epfd: Int32
-    private var handlers: [Int32: (Events) -> Void] = [:]
-    /// What each descriptor is registered for: `modify` to the same events makes no syscall (a
-    /// connection asks after every flush, and on the bus that is every subscriber every turn).
-    private var interest: [Int32: Events] = [:]
+    /// Each descriptor's handler and what it is registered for: `modify` to the same events makes
+    /// no syscall (a connection asks after every flush, and on the bus that is every subscriber
+    /// every turn).
+    private var registrations: [Int32: (events: Events, handler: (Events) -> Void)] = [:]
     private var timers: [UInt64: (deadline: Double, body: () -> Void)] = [:]
     private var nextTimer: UInt64 = 0
     private var running = false
@@ -38,19 +38,17 @@ public final class EventLoop {
 
     public func register(_ fd: Int32, _ events: Events, handler: @escaping (Events) -> Void) throws {
         if sb_epoll_ctl(epfd, SB_EPOLL_CTL_ADD, fd, events.rawValue) != 0 { throw SystemError("epoll_ctl(ADD)") }
-        handlers[fd] = handler
-        interest[fd] = events
+        registrations[fd] = (events, handler)
     }
 
     public func modify(_ fd: Int32, _ events: Events) {
-        guard interest[fd] != events else { return }
-        if sb_epoll_ctl(epfd, SB_EPOLL_CTL_MOD, fd, events.rawValue) == 0 { interest[fd] = events }
+        guard let current = registrations[fd]?.events, current != events else { return }
+        if sb_epoll_ctl(epfd, SB_EPOLL_CTL_MOD, fd, events.rawValue) == 0 { registrations[fd]?.events = events }
     }
 
     /// Stops watching `fd` (the caller still owns and closes it).
     public func unregister(_ fd: Int32) {
-        guard handlers.removeValue(forKey: fd) != nil else { return }
-        interest[fd] = nil
+        guard registrations.removeValue(forKey: fd) != nil else { return }
         _ = sb_epoll_ctl(epfd, SB_EPOLL_CTL_DEL, fd, 0)
     }
 
@@ -84,7 +82,7 @@ public final class EventLoop {
             let n = sb_epoll_wait(epfd, &fds, &events, 256, timeout)
             guard n > 0 else { continue }
             for i in 0..<Int(n) {
-                handlers[fds[i]]?(Events(rawValue: events[i]))
+                registrations[fds[i]]?.handler(Events(rawValue: events[i]))
             }
             onTurnEnd()
         }
